@@ -1,0 +1,38 @@
+#include "base/encoding.h"
+
+#include <gtest/gtest.h>
+
+namespace coffer {
+namespace {
+
+TEST(EncodingTest, Base64RoundTripsAndMatchesRfc4648Vectors) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(Base64Encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(Base64Encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Encode("fo", false), "Zm8");
+  EXPECT_EQ(*Base64Decode("Zm9vYmE="), "fooba");
+  EXPECT_EQ(*Base64Decode("Zm9vYmE"), "fooba");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  EXPECT_EQ(*Base64Decode(Base64Encode(all)), all);
+}
+
+TEST(EncodingTest, Base64RejectsGarbage) {
+  EXPECT_FALSE(Base64Decode("Zm9v!").ok());
+  EXPECT_FALSE(Base64Decode("Z").ok());
+  EXPECT_FALSE(Base64Decode("Zh==").ok());  // non-zero trailing bits
+}
+
+TEST(EncodingTest, HexRoundTrips) {
+  EXPECT_EQ(HexEncode(std::string("\x00\xff\x10", 3)), "00ff10");
+  EXPECT_EQ(*HexDecode("00FF10"), std::string("\x00\xff\x10", 3));
+  EXPECT_FALSE(HexDecode("abc").ok());
+  EXPECT_FALSE(HexDecode("zz").ok());
+}
+
+}  // namespace
+}  // namespace coffer
