@@ -1,0 +1,54 @@
+// The embedded default storage: one SQLite 3 file in WAL mode with synchronous=FULL.
+//
+// Writes go through a single writer thread that commits everything queued at that moment in one
+// transaction (group commit): many concurrent writers share one fsync, and each write returns
+// only after the commit containing it is durable. Reads use a small pool of separate
+// connections and never wait for the writer. The file and its -wal/-shm companions get mode 0600.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "physical/backend.h"
+
+namespace coffer::physical {
+
+struct SqliteOptions {
+  // The database file. It is created when absent; its directory must exist.
+  std::string path;
+  // How long a connection waits for a lock held by another process before reporting kUnavailable.
+  std::chrono::milliseconds busy_timeout{5000};
+  // Read connections kept open at most (at least one); further reads wait for a free one.
+  size_t max_readers = 4;
+  // Largest stored row (key plus value) in bytes; a larger write fails with kInvalidArgument.
+  // 0 keeps SQLite's own limit (about 1 GB).
+  size_t max_entry_bytes = 0;
+};
+
+struct SqliteStats {
+  uint64_t write_requests = 0;   // Put, Delete and non-empty Transaction calls accepted so far
+  uint64_t commits = 0;          // transactions committed (each one fsync of the WAL)
+  uint64_t batch_fallbacks = 0;  // grouped batches that failed and were retried request by request
+};
+
+// The SQLite backend, with statistics on top of the Backend interface. Thread-safe.
+class SqliteBackend : public Backend {
+ public:
+  // Opens or creates the database at options.path. Fails with kInvalidArgument for an empty
+  // path, kUnavailable when the directory is missing or the file cannot be opened or locked,
+  // kDataLoss when the file is not a database, and kInvalidArgument when it is a database that
+  // Coffer did not create. Destroying the backend finishes queued writes, then closes.
+  static StatusOr<std::unique_ptr<SqliteBackend>> Open(const SqliteOptions& options);
+
+  // Safe to call from any thread at any time.
+  virtual SqliteStats Stats() const = 0;
+};
+
+// SqliteBackend::Open, as a plain Backend.
+StatusOr<std::unique_ptr<Backend>> OpenSqliteBackend(const SqliteOptions& options);
+
+}  // namespace coffer::physical
