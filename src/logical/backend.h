@@ -1,6 +1,7 @@
 // logical::Backend: a secrets engine, auth method or the system backend, mounted by the router.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,6 +12,9 @@
 #include "logical/request.h"
 
 namespace coffer::logical {
+
+// Vault's default for default_lease_ttl and max_lease_ttl: 768h (32 days).
+inline constexpr int64_t kDefaultLeaseTtlSeconds = 768 * 3600;
 
 class Backend {
  public:
@@ -26,9 +30,12 @@ class Backend {
 };
 
 struct BackendConfig {
-  Storage* storage = nullptr;                 // the mount's view; outlives the backend
-  std::map<std::string, std::string> options; // mount options, e.g. {"version": "1"}
-  std::string mount_path;                     // e.g. "secret/"
+  Storage* storage = nullptr;                    // the mount's view; outlives the backend
+  std::map<std::string, std::string> options{};  // mount options, e.g. {"version": "1"}
+  std::string mount_path{};                      // e.g. "secret/"
+  // The mount's default lease TTL (Vault's system default is 768h). KV v1 reports it as the
+  // lease_duration of reads whose data has no "ttl".
+  int64_t default_lease_ttl_seconds = kDefaultLeaseTtlSeconds;
 };
 
 using BackendFactory = std::function<StatusOr<std::unique_ptr<Backend>>(const BackendConfig&)>;

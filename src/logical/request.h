@@ -3,11 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace coffer::logical {
 
@@ -18,34 +17,36 @@ enum class Operation { kRead, kList, kCreate, kUpdate, kPatch, kDelete, kHelp };
 const char* OperationName(Operation op);
 
 struct Request {
-  std::string id;                  // request_id, fresh per request
+  std::string id{};  // request_id, fresh per request
   Operation operation = Operation::kRead;
-  std::string path;                // full path from the API root, e.g. "secret/foo" (no "/v1/")
-  std::string mount_point;         // set by the router, e.g. "secret/"
-  std::string mount_type;          // set by the router, e.g. "kv"
-  std::string mount_accessor;      // set by the router
+  std::string path{};                              // full path from the API root, e.g. "secret/foo" (no "/v1/")
+  std::string mount_point{};                       // set by the router, e.g. "secret/"
+  std::string mount_type{};                        // set by the router, e.g. "kv"
+  std::string mount_accessor{};                    // set by the router
   nlohmann::json data = nlohmann::json::object();  // body (writes) or query parameters (reads)
-  std::string client_token;        // never log it
-  std::string client_token_accessor;
-  std::string remote_address;
-  std::string content_type;        // for PATCH (merge-patch) checks
-  Storage* storage = nullptr;      // the mount's barrier view, set by the router
+  std::string client_token{};                      // never log it
+  std::string client_token_accessor{};
+  std::string remote_address{};
+  std::string content_type{};  // for PATCH (merge-patch) checks
+  Storage* storage = nullptr;  // the mount's barrier view, set by the router
 
-  // Path relative to the mount point: what an engine's path patterns match.
+  // Path relative to the mount point: what an engine's path patterns match. `path` equal to the
+  // mount point, or to it without its trailing '/', gives "". A path outside the mount point
+  // (a router bug) is returned unchanged.
   std::string RelativePath() const;
 };
 
 struct Response {
-  nlohmann::json data = nullptr;   // null, or an object rendered as "data"
-  std::vector<std::string> warnings;
-  nlohmann::json auth = nullptr;   // null, or Vault's auth block
-  std::string lease_id;
+  nlohmann::json data = nullptr;  // null, or an object rendered as "data"
+  std::vector<std::string> warnings{};
+  nlohmann::json auth = nullptr;  // null, or Vault's auth block
+  std::string lease_id{};
   bool renewable = false;
   int64_t lease_duration = 0;
 
   // Some Vault endpoints (sys/health, sys/init, sys/seal-status ...) answer with a bare JSON
   // document and a chosen status instead of the envelope; set raw_status to do that.
-  std::optional<int> raw_status;
+  std::optional<int> raw_status{};
   nlohmann::json raw_body = nullptr;
 
   static Response WithData(nlohmann::json d) {
@@ -60,9 +61,7 @@ struct Response {
     return r;
   }
   // True when there is nothing to render: Vault answers such requests with 204 No Content.
-  bool Empty() const {
-    return !raw_status && data.is_null() && auth.is_null() && warnings.empty() && lease_id.empty();
-  }
+  bool Empty() const { return !raw_status && data.is_null() && auth.is_null() && warnings.empty() && lease_id.empty(); }
 };
 
 }  // namespace coffer::logical

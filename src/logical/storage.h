@@ -26,7 +26,11 @@ class Storage {
   virtual Status Transaction(const std::vector<TxnOp>& ops) = 0;
 };
 
-// A Storage that prepends `prefix` (ending in '/') to every key of `parent`. Borrowed parent.
+// A Storage that prepends `prefix` (ending in '/') to every key of `parent`. Borrowed parent,
+// which must outlive the view. List passes the prefixed prefix and returns the children as the
+// parent reports them (they are relative already). A key (or list prefix, or transaction key)
+// that starts with '/' or has a ".." segment is rejected with InvalidArgument before the parent
+// is touched, so a view can never reach keys outside its prefix. Thread-safe if the parent is.
 class StorageView : public Storage {
  public:
   StorageView(Storage* parent, std::string prefix) : parent_(parent), prefix_(std::move(prefix)) {}
@@ -44,7 +48,9 @@ class StorageView : public Storage {
   std::string prefix_;
 };
 
-// Deletes every key under `prefix` of `storage` (used when a mount is disabled).
+// Deletes every key under `prefix` ("" or ending in '/') of `storage`, walking sub-folders with
+// List (used when a mount is disabled). Not atomic: on error some keys may be gone already;
+// calling it again finishes the job.
 Status ClearPrefix(Storage& storage, std::string_view prefix);
 
 }  // namespace coffer::logical
