@@ -1,0 +1,378 @@
+#include "core/core.h"
+
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "barrier/barrier.h"
+#include "base/encoding.h"
+#include "crypto/random.h"
+#include "physical/backend.h"
+#include "seal/shamir.h"
+
+namespace coffer::core {
+
+const char kVaultApiVersion[] = "1.15.0";
+const char kCofferVersion[] = "0.1.0";
+
+std::unique_ptr<logical::Backend> NewSystemBackend(Core* core);  // sys_backend.cc
+
+namespace {
+
+constexpr char kSealConfigKey[] = "core/seal-config";
+constexpr char kMountTableKey[] = "core/mounts";
+
+std::string ReportedVersion() { return std::string(kVaultApiVersion) + "+coffer." + kCofferVersion; }
+
+std::string RandomHex(size_t bytes) { return HexEncode(crypto::RandomBytes(bytes)); }
+
+}  // namespace
+
+Core::Core(CoreOptions options)
+    : physical_(std::move(options.storage)),
+      storage_type_(std::move(options.storage_type)),
+      default_lease_ttl_(options.default_lease_ttl),
+      max_lease_ttl_(options.max_lease_ttl) {}
+
+Core::~Core() {
+  std::unique_lock lock(state_mu_);
+  if (!Sealed()) PreSeal();
+}
+
+StatusOr<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
+  if (!options.storage) return InvalidArgument("core: no storage backend configured");
+  std::unique_ptr<Core> core(new Core(std::move(options)));
+  core->barrier_ = barrier::Barrier::Create(core->physical_.get());
+  core->token_view_ = std::make_unique<logical::StorageView>(core->barrier_.get(), "sys/token/");
+  core->tokens_ = std::make_unique<TokenStore>(core->token_view_.get());
+  RETURN_IF_ERROR(core->LoadSealConfig());
+  return core;
+}
+
+void Core::RegisterEngine(const std::string& type, logical::BackendFactory factory) {
+  factories_[type] = std::move(factory);
+}
+
+Status Core::LoadSealConfig() {
+  ASSIGN_OR_RETURN(auto raw, physical_->Get(kSealConfigKey));
+  if (!raw) return OkStatus();
+  auto j = nlohmann::json::parse(*raw, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("secret_shares") || !j["secret_shares"].is_number_integer() ||
+      !j.contains("secret_threshold") || !j["secret_threshold"].is_number_integer()) {
+    return DataLoss("seal configuration in storage is corrupt");
+  }
+  std::lock_guard lock(unseal_mu_);
+  seal_shares_ = j["secret_shares"].get<int>();
+  seal_threshold_ = j["secret_threshold"].get<int>();
+  cluster_name_ = j.value("cluster_name", "");
+  cluster_id_ = j.value("cluster_id", "");
+  return OkStatus();
+}
+
+StatusOr<bool> Core::Initialized() const { return barrier_->Initialized(); }
+
+StatusOr<InitResult> Core::Initialize(int shares, int threshold) {
+  if (shares < 1) return InvalidArgument("invalid seal configuration: number of shares must be at least one");
+  if (threshold < 1) return InvalidArgument("invalid seal configuration: threshold must be at least one");
+  if (shares > 255) return InvalidArgument("invalid seal configuration: number of shares must be at most 255");
+  if (threshold > shares) {
+    return InvalidArgument("invalid seal configuration: threshold cannot be larger than the number of shares");
+  }
+  if (shares > 1 && threshold < 2) {
+    return InvalidArgument("invalid seal configuration: threshold must be greater than one for multiple shares");
+  }
+
+  std::lock_guard unseal_lock(unseal_mu_);
+  std::unique_lock lock(state_mu_);
+  ASSIGN_OR_RETURN(bool initialized, barrier_->Initialized());
+  if (initialized) return InvalidArgument("Vault is already initialized");
+
+  SecretBytes unseal_key = crypto::RandomSecret(32);
+  std::string cluster_name = "vault-cluster-" + RandomHex(4);
+  std::string cluster_id = crypto::GenerateUuid();
+  nlohmann::json seal_config = {{"type", "shamir"},
+                                {"secret_shares", shares},
+                                {"secret_threshold", threshold},
+                                {"cluster_name", cluster_name},
+                                {"cluster_id", cluster_id}};
+  RETURN_IF_ERROR(physical_->Put(kSealConfigKey, seal_config.dump()));
+  RETURN_IF_ERROR(barrier_->Initialize(unseal_key));
+
+  // Unseal briefly to create the mount table and the root token, then seal again (as Vault).
+  RETURN_IF_ERROR(barrier_->Unseal(unseal_key));
+  Status setup = PostUnseal();
+  StatusOr<std::pair<std::string, TokenEntry>> root = setup.ok() ? tokens_->CreateRootToken("") : setup;
+  PreSeal();
+  if (!root.ok()) return root.status().WithContext("initialization failed");
+
+  seal_shares_ = shares;
+  seal_threshold_ = threshold;
+  cluster_name_ = cluster_name;
+  cluster_id_ = cluster_id;
+  unseal_parts_.clear();
+  unseal_nonce_.clear();
+
+  InitResult result;
+  result.root_token = std::move(root->first);
+  if (shares == 1) {
+    result.keys.push_back(std::move(unseal_key));
+  } else {
+    ASSIGN_OR_RETURN(result.keys, shamir::Split(unseal_key, shares, threshold));
+  }
+  return result;
+}
+
+StatusOr<InitResult> Core::InitializeDev(const std::string& root_token_id) {
+  ASSIGN_OR_RETURN(InitResult init, Initialize(1, 1));
+  ASSIGN_OR_RETURN(SealState state, SubmitUnsealKey(init.keys[0]));
+  if (state.sealed) return InternalError("dev mode: unseal did not complete");
+  if (!root_token_id.empty()) {
+    std::shared_lock lock(state_mu_);
+    RETURN_IF_ERROR(tokens_->Revoke(init.root_token));
+    ASSIGN_OR_RETURN(auto root, tokens_->CreateRootToken(root_token_id));
+    init.root_token = root.first;
+  }
+  return init;
+}
+
+StatusOr<SealState> Core::SubmitUnsealKey(const SecretBytes& share) {
+  std::unique_lock unseal_lock(unseal_mu_);
+  ASSIGN_OR_RETURN(bool initialized, barrier_->Initialized());
+  if (!initialized) return InvalidArgument("Vault is not initialized");
+  if (!Sealed()) {
+    unseal_lock.unlock();
+    return GetSealState();
+  }
+  size_t expected = seal_shares_ == 1 ? 32 : 33;
+  if (share.size() != expected) {
+    return InvalidArgument("'key' has the wrong length: expected " + std::to_string(expected) + " bytes, got " +
+                           std::to_string(share.size()));
+  }
+  bool duplicate = false;
+  for (const auto& p : unseal_parts_) duplicate = duplicate || ConstantTimeEquals(AsStringView(p), AsStringView(share));
+  if (!duplicate) unseal_parts_.push_back(share);
+  if (unseal_nonce_.empty()) unseal_nonce_ = crypto::GenerateUuid();
+
+  if (static_cast<int>(unseal_parts_.size()) >= seal_threshold_) {
+    StatusOr<SecretBytes> key = seal_threshold_ == 1 ? StatusOr<SecretBytes>(unseal_parts_[0])
+                                                     : shamir::Combine(unseal_parts_);
+    unseal_parts_.clear();
+    unseal_nonce_.clear();
+    if (!key.ok()) return InvalidArgument("unseal failed: " + key.status().message());
+    std::unique_lock lock(state_mu_);
+    if (!barrier_->Unseal(*key).ok()) {
+      return InvalidArgument("unseal failed: the key shares do not reconstruct the unseal key");
+    }
+    Status setup = PostUnseal();
+    if (!setup.ok()) {
+      PreSeal();
+      return setup.WithContext("unseal failed");
+    }
+    sealed_.store(false, std::memory_order_release);
+  }
+  unseal_lock.unlock();
+  return GetSealState();
+}
+
+void Core::ResetUnsealProgress() {
+  std::lock_guard lock(unseal_mu_);
+  unseal_parts_.clear();
+  unseal_nonce_.clear();
+}
+
+SealState Core::GetSealState() const {
+  SealState s;
+  auto initialized = barrier_->Initialized();
+  s.initialized = initialized.ok() && *initialized;
+  s.sealed = Sealed();
+  std::lock_guard lock(unseal_mu_);
+  if (s.initialized) {
+    s.threshold = seal_threshold_;
+    s.shares = seal_shares_;
+  }
+  s.progress = static_cast<int>(unseal_parts_.size());
+  s.nonce = unseal_nonce_;
+  s.cluster_name = cluster_name_;
+  s.cluster_id = cluster_id_;
+  return s;
+}
+
+Status Core::Seal() {
+  std::unique_lock lock(state_mu_);
+  if (Sealed()) return OkStatus();
+  PreSeal();
+  return OkStatus();
+}
+
+void Core::PreSeal() {
+  sealed_.store(true, std::memory_order_release);
+  router_.Clear();
+  tokens_->Reset();
+  // Best effort: the encryption counters are advisory and must not block sealing.
+  (void)barrier_->Checkpoint();
+  barrier_->Seal();
+}
+
+Status Core::PostUnseal() {
+  RETURN_IF_ERROR(tokens_->Setup());
+  ASSIGN_OR_RETURN(auto raw, barrier_->Get(kMountTableKey));
+  std::vector<MountEntry> mounts;
+  if (raw) {
+    ASSIGN_OR_RETURN(mounts, ParseMountTable(*raw));
+  } else {
+    MountEntry sys;
+    sys.path = "sys/";
+    sys.type = "system";
+    sys.description = "system endpoints used for control, policy and debugging";
+    sys.uuid = crypto::GenerateUuid();
+    sys.accessor = "system_" + RandomHex(4);
+    mounts.push_back(sys);
+    RETURN_IF_ERROR(barrier_->Put(kMountTableKey, SerializeMountTable(mounts)));
+  }
+  router_.Clear();
+  for (const auto& m : mounts) {
+    ASSIGN_OR_RETURN(auto route, BuildRoute(m));
+    RETURN_IF_ERROR(router_.Mount(std::move(route)));
+  }
+  return OkStatus();
+}
+
+StatusOr<std::shared_ptr<Route>> Core::BuildRoute(const MountEntry& entry) {
+  auto route = std::make_shared<Route>();
+  route->entry = entry;
+  route->view = std::make_unique<logical::StorageView>(barrier_.get(), entry.StoragePrefix());
+  if (entry.type == "system") {
+    route->backend = NewSystemBackend(this);
+    return route;
+  }
+  auto it = factories_.find(entry.type);
+  if (it == factories_.end()) return InvalidArgument("unknown secrets engine type \"" + entry.type + "\"");
+  logical::BackendConfig config;
+  config.storage = route->view.get();
+  config.options = entry.options;
+  config.mount_path = entry.path;
+  config.default_lease_ttl_seconds =
+      entry.config.default_lease_ttl > 0 ? entry.config.default_lease_ttl : default_lease_ttl_;
+  ASSIGN_OR_RETURN(route->backend, it->second(config));
+  return route;
+}
+
+Status Core::PersistMountTable() {
+  std::vector<MountEntry> mounts;
+  for (const auto& r : router_.All()) mounts.push_back(r->entry);
+  return barrier_->Put(kMountTableKey, SerializeMountTable(mounts));
+}
+
+Status Core::EnableMount(MountEntry entry) {
+  std::lock_guard lock(mounts_mu_);
+  if (Sealed()) return SealedError();
+  ASSIGN_OR_RETURN(entry.path, NormalizeMountPath(entry.path));
+  for (const char* reserved : {"sys/", "auth/", "cubbyhole/", "identity/"}) {
+    std::string r(reserved);
+    if (entry.path.rfind(r, 0) == 0 || r.rfind(entry.path, 0) == 0) {
+      return InvalidArgument("cannot mount at \"" + entry.path + "\": the path is reserved");
+    }
+  }
+  if (entry.type == "system") return InvalidArgument("cannot mount another system backend");
+  if (factories_.find(entry.type) == factories_.end()) {
+    std::string supported;
+    for (const auto& [name, f] : factories_) supported += (supported.empty() ? "" : ", ") + name;
+    return InvalidArgument("unknown secrets engine type \"" + entry.type + "\" (supported: " + supported + ")");
+  }
+  entry.uuid = crypto::GenerateUuid();
+  entry.accessor = entry.type + "_" + RandomHex(4);
+  ASSIGN_OR_RETURN(auto route, BuildRoute(entry));
+  RETURN_IF_ERROR(router_.Mount(route));
+  Status persisted = PersistMountTable();
+  if (!persisted.ok()) {
+    router_.Unmount(entry.path);
+    return persisted;
+  }
+  return OkStatus();
+}
+
+Status Core::DisableMount(const std::string& path) {
+  std::lock_guard lock(mounts_mu_);
+  if (Sealed()) return SealedError();
+  ASSIGN_OR_RETURN(std::string normalized, NormalizeMountPath(path));
+  auto route = router_.Get(normalized);
+  if (!route) return OkStatus();  // Vault: disabling an absent mount succeeds
+  if (route->entry.type == "system") return InvalidArgument("cannot unmount \"sys/\"");
+  router_.Unmount(normalized);
+  Status persisted = PersistMountTable();
+  if (!persisted.ok()) {
+    (void)router_.Mount(route);
+    return persisted;
+  }
+  // The mount is gone from the table; now remove its data.
+  return logical::ClearPrefix(*barrier_, route->entry.StoragePrefix());
+}
+
+std::vector<MountEntry> Core::Mounts() const {
+  std::vector<MountEntry> out;
+  for (const auto& r : router_.All()) out.push_back(r->entry);
+  return out;
+}
+
+Status Core::RotateKeyring() { return barrier_->Rotate(); }
+
+StatusOr<Core::KeyInfo> Core::ActiveKey() const {
+  ASSIGN_OR_RETURN(auto s, barrier_->ActiveKeyStatus());
+  return KeyInfo{s.term, s.install_time_unix, s.encryptions};
+}
+
+StatusOr<TokenEntry> Core::Authenticate(const logical::Request& req) const {
+  if (req.client_token.empty()) return PermissionDenied();
+  ASSIGN_OR_RETURN(auto entry, tokens_->Lookup(req.client_token));
+  if (!entry) return PermissionDenied("permission denied");
+  return std::move(*entry);
+}
+
+// Deny by default: until ACL policies exist, only root tokens hold any capability.
+Status Core::Authorize(const TokenEntry& token, const logical::Request& req) const {
+  if (token.IsRoot()) return OkStatus();
+  return PermissionDenied();
+}
+
+StatusOr<logical::Response> Core::HandleSealRequest(logical::Request& req) {
+  if (req.operation != logical::Operation::kUpdate && req.operation != logical::Operation::kCreate) {
+    return UnsupportedOperation();
+  }
+  {
+    std::shared_lock lock(state_mu_);
+    if (Sealed()) return SealedError();
+    ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
+    RETURN_IF_ERROR(Authorize(token, req));
+  }
+  RETURN_IF_ERROR(Seal());
+  return logical::Response();
+}
+
+StatusOr<logical::Response> Core::HandleRequest(logical::Request& req) {
+  bool handled = false;
+  auto unauth = HandleUnauthenticated(req, &handled);
+  if (handled) return unauth;
+  if (req.path == "sys/seal") return HandleSealRequest(req);
+
+  std::shared_lock lock(state_mu_);
+  if (Sealed()) return SealedError();
+  ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
+  RETURN_IF_ERROR(Authorize(token, req));
+  req.client_token_accessor = token.accessor;
+
+  auto route = router_.Match(req.path);
+  if (!route) {
+    return NotFound("no handler for route \"" + req.path + "\". route entry not found.");
+  }
+  req.mount_point = route->entry.path;
+  req.mount_type = route->entry.type;
+  req.mount_accessor = route->entry.accessor;
+  req.storage = route->view.get();
+  if (req.operation == logical::Operation::kUpdate) {
+    ASSIGN_OR_RETURN(auto exists, route->backend->ExistenceCheck(req));
+    if (exists.has_value() && !*exists) req.operation = logical::Operation::kCreate;
+  }
+  return route->backend->HandleRequest(req);
+}
+
+}  // namespace coffer::core

@@ -1,0 +1,130 @@
+// Core: the server's brain, independent of HTTP. HandleRequest runs every API call through
+// seal state → token → ACL → router → engine → barrier view → physical storage.
+// Also owns initialization (Shamir split of the unseal key), unsealing and sealing.
+// Thread-safe: requests run concurrently under a shared lock; seal/unseal take it exclusively.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "base/secret_bytes.h"
+#include "base/status.h"
+#include "core/mount_table.h"
+#include "core/router.h"
+#include "core/token_store.h"
+#include "logical/backend.h"
+#include "logical/request.h"
+
+namespace coffer::physical { class Backend; }
+namespace coffer::barrier { class Barrier; }
+
+namespace coffer::core {
+
+// The Vault API version this build speaks, reported by sys/health and sys/seal-status.
+extern const char kVaultApiVersion[];
+extern const char kCofferVersion[];
+
+struct CoreOptions {
+  std::unique_ptr<physical::Backend> storage;  // owned; must outlive nothing else
+  std::string storage_type = "inmem";          // reported by sys/seal-status
+  int64_t default_lease_ttl = 768 * 3600;      // seconds
+  int64_t max_lease_ttl = 768 * 3600;
+};
+
+struct InitResult {
+  std::vector<SecretBytes> keys;  // unseal key shares (or the single key when shares == 1)
+  std::string root_token;
+};
+
+struct SealState {
+  bool initialized = false;
+  bool sealed = true;
+  int threshold = 0;  // t
+  int shares = 0;     // n
+  int progress = 0;
+  std::string nonce;
+  std::string cluster_name, cluster_id;
+};
+
+class Core {
+ public:
+  static StatusOr<std::unique_ptr<Core>> Create(CoreOptions options);
+  ~Core();
+
+  // Registers the factory for a secrets engine type ("kv"). Call before serving requests.
+  void RegisterEngine(const std::string& type, logical::BackendFactory factory);
+
+  // sys/init: generates the unseal key, splits it (shares > 1) and creates the root token.
+  // Leaves the server sealed, as Vault does. Error if already initialized or the counts are bad.
+  StatusOr<InitResult> Initialize(int shares, int threshold);
+  // Supplies one unseal key share. Unseals once `threshold` distinct shares are in; a wrong
+  // combination resets progress and fails without unsealing.
+  StatusOr<SealState> SubmitUnsealKey(const SecretBytes& share);
+  void ResetUnsealProgress();
+  // Drops all key material from memory; in-flight requests finish first.
+  Status Seal();
+  SealState GetSealState() const;
+  bool Sealed() const { return sealed_.load(std::memory_order_acquire); }
+  StatusOr<bool> Initialized() const;
+
+  // Dev mode: initialize with one share, unseal, use `root_token_id` (or a fresh token).
+  StatusOr<InitResult> InitializeDev(const std::string& root_token_id);
+
+  // The single entry point for API requests (path without "/v1/").
+  StatusOr<logical::Response> HandleRequest(logical::Request& req);
+
+  // For the system backend (caller is authorized already).
+  Status EnableMount(MountEntry entry);  // fills uuid and accessor; persists the table
+  Status DisableMount(const std::string& path);  // removes the mount and all its data
+  std::vector<MountEntry> Mounts() const;
+  Status RotateKeyring();
+  struct KeyInfo { uint32_t term; int64_t install_time; uint64_t encryptions; };
+  StatusOr<KeyInfo> ActiveKey() const;
+  int64_t default_lease_ttl() const { return default_lease_ttl_; }
+  int64_t max_lease_ttl() const { return max_lease_ttl_; }
+
+ private:
+  explicit Core(CoreOptions options);
+
+  StatusOr<logical::Response> HandleUnauthenticated(logical::Request& req, bool* handled);
+  StatusOr<logical::Response> HandleSealRequest(logical::Request& req);
+  StatusOr<TokenEntry> Authenticate(const logical::Request& req) const;
+  Status Authorize(const TokenEntry& token, const logical::Request& req) const;
+  // Runs after the barrier is unsealed: token salt, mount table, engines.
+  Status PostUnseal();
+  void PreSeal();
+  Status PersistMountTable();
+  StatusOr<std::shared_ptr<Route>> BuildRoute(const MountEntry& entry);
+  Status LoadSealConfig();
+
+  std::unique_ptr<physical::Backend> physical_;
+  std::unique_ptr<barrier::Barrier> barrier_;
+  std::string storage_type_;
+  int64_t default_lease_ttl_;
+  int64_t max_lease_ttl_;
+
+  // Exclusive for seal/unseal transitions, shared for requests.
+  mutable std::shared_mutex state_mu_;
+  std::atomic<bool> sealed_{true};
+
+  mutable std::mutex unseal_mu_;   // guards the fields below
+  std::vector<SecretBytes> unseal_parts_;
+  std::string unseal_nonce_;
+  int seal_shares_ = 0, seal_threshold_ = 0;
+  std::string cluster_name_, cluster_id_;
+
+  std::unique_ptr<logical::StorageView> token_view_;
+  std::unique_ptr<TokenStore> tokens_;
+  Router router_;
+  std::mutex mounts_mu_;  // serializes mount table changes
+  std::map<std::string, logical::BackendFactory> factories_;
+};
+
+}  // namespace coffer::core

@@ -1,0 +1,282 @@
+// The authenticated part of the system backend, mounted at sys/: mounts, keyring rotation and
+// status, and the random/hash tools. Declared as data with the logical framework.
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include "base/duration.h"
+#include "base/encoding.h"
+#include "core/core.h"
+#include "crypto/random.h"
+#include "logical/framework.h"
+
+namespace coffer::core {
+namespace {
+
+using logical::Field;
+using logical::FieldData;
+using logical::FieldType;
+using logical::Operation;
+using logical::Path;
+using logical::Request;
+using logical::Response;
+using nlohmann::json;
+
+constexpr int64_t kMaxRandomBytes = 128 * 1024;
+
+std::string Rfc3339(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Mount options arrive as strings from the CLI and sometimes as numbers from libraries
+// ({"version": 2}); Vault stores them as strings.
+StatusOr<std::map<std::string, std::string>> OptionsFrom(const json& j) {
+  std::map<std::string, std::string> out;
+  if (j.is_null()) return out;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+    else if (v.is_number_integer() || v.is_boolean()) out[k] = v.dump();
+    else return InvalidArgument("field \"options\": value of \"" + k + "\" must be a string");
+  }
+  return out;
+}
+
+StatusOr<int64_t> TtlFrom(const json& config, const char* name) {
+  if (!config.contains(name) || config[name].is_null()) return int64_t{0};
+  const json& v = config[name];
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    if (s.empty() || s == "system") return int64_t{0};
+    auto d = ParseDurationSeconds(s);
+    if (!d.ok()) return InvalidArgument(std::string("field \"config.") + name + "\": " + d.status().message());
+    return *d;
+  }
+  return InvalidArgument(std::string("field \"config.") + name + "\": expected a duration");
+}
+
+Path MountsPath(Core* core) {
+  Path p;
+  p.pattern = "mounts/?";
+  p.help_synopsis = "List the currently mounted secrets engines.";
+  p.operations[Operation::kRead] = [core](Request&, const FieldData&) -> StatusOr<Response> {
+    json data = json::object();
+    for (const auto& m : core->Mounts()) data[m.path] = m.ToApiJson();
+    return Response::WithData(std::move(data));
+  };
+  return p;
+}
+
+Path MountPath(Core* core) {
+  Path p;
+  p.pattern = "mounts/{path+}";
+  p.fields = {
+      {"path", FieldType::kString, "The path to mount to, e.g. \"aws/east\"."},
+      {"type", FieldType::kString, "The type of the secrets engine, e.g. \"kv\"."},
+      {"description", FieldType::kString, "User-friendly description for this mount."},
+      {"config", FieldType::kMap, "Mount configuration: default_lease_ttl, max_lease_ttl, force_no_cache."},
+      {"options", FieldType::kMap, "Engine-specific options, e.g. {\"version\": \"1\"} for kv."},
+      {"local", FieldType::kBool, "Mark the mount as local (no replication)."},
+      {"seal_wrap", FieldType::kBool, "Whether to turn on seal wrapping."},
+      {"external_entropy_access", FieldType::kBool, "Accepted for compatibility."},
+      {"plugin_name", FieldType::kString, "Older name of \"type\"."},
+      {"plugin_version", FieldType::kString, "Accepted for compatibility."},
+  };
+  p.help_synopsis = "Mount a new secrets engine, read its configuration, or unmount it.";
+  p.help_description = "POST with {\"type\": \"kv\"} to enable; DELETE to disable (all its data is removed).";
+
+  auto enable = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+    MountEntry e;
+    e.path = f.GetString("path");
+    e.type = f.GetString("type");
+    if (e.type.empty()) e.type = f.GetString("plugin_name");
+    if (e.type.empty()) return InvalidArgument("missing required field \"type\"");
+    e.description = f.GetString("description");
+    e.local = f.GetBool("local");
+    e.seal_wrap = f.GetBool("seal_wrap");
+    ASSIGN_OR_RETURN(e.options, OptionsFrom(f.GetJson("options")));
+    json config = f.GetJson("config");
+    if (config.is_null()) config = json::object();
+    ASSIGN_OR_RETURN(e.config.default_lease_ttl, TtlFrom(config, "default_lease_ttl"));
+    ASSIGN_OR_RETURN(e.config.max_lease_ttl, TtlFrom(config, "max_lease_ttl"));
+    if (e.config.default_lease_ttl < 0 || e.config.max_lease_ttl < 0) {
+      return InvalidArgument("field \"config\": lease TTLs cannot be negative");
+    }
+    if (e.config.max_lease_ttl > 0 && e.config.default_lease_ttl > e.config.max_lease_ttl) {
+      return InvalidArgument("field \"config\": default_lease_ttl cannot be larger than max_lease_ttl");
+    }
+    if (config.contains("force_no_cache") && config["force_no_cache"].is_boolean()) {
+      e.config.force_no_cache = config["force_no_cache"].get<bool>();
+    }
+    RETURN_IF_ERROR(core->EnableMount(std::move(e)));
+    return Response();
+  };
+  p.operations[Operation::kCreate] = enable;
+  p.operations[Operation::kUpdate] = enable;
+  p.operations[Operation::kRead] = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+    ASSIGN_OR_RETURN(std::string path, NormalizeMountPath(f.GetString("path")));
+    for (const auto& m : core->Mounts()) {
+      if (m.path == path) return Response::WithData(m.ToApiJson());
+    }
+    return InvalidArgument("no mount found at \"" + path + "\"");
+  };
+  p.operations[Operation::kDelete] = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+    RETURN_IF_ERROR(core->DisableMount(f.GetString("path")));
+    return Response();
+  };
+  return p;
+}
+
+Path KeyStatusPath(Core* core) {
+  Path p;
+  p.pattern = "key-status";
+  p.help_synopsis = "The term and install time of the active encryption key.";
+  p.operations[Operation::kRead] = [core](Request&, const FieldData&) -> StatusOr<Response> {
+    ASSIGN_OR_RETURN(auto k, core->ActiveKey());
+    return Response::WithData(
+        {{"term", k.term}, {"install_time", Rfc3339(k.install_time)}, {"encryptions", k.encryptions}});
+  };
+  return p;
+}
+
+Path RotatePath(Core* core) {
+  Path p;
+  p.pattern = "rotate";
+  p.help_synopsis = "Add a new encryption key term; new writes use it, old data stays readable.";
+  auto rotate = [core](Request&, const FieldData&) -> StatusOr<Response> {
+    RETURN_IF_ERROR(core->RotateKeyring());
+    return Response();
+  };
+  p.operations[Operation::kUpdate] = rotate;
+  p.operations[Operation::kCreate] = rotate;
+  return p;
+}
+
+std::vector<Field> RandomFields() {
+  return {
+      {"urlbytes", FieldType::kString, "Number of bytes (URL form)."},
+      {"source", FieldType::kString, "platform, seal or all.", "platform"},
+      {"bytes", FieldType::kInt, "Number of bytes to generate.", 32},
+      {"format", FieldType::kString, "hex or base64.", "base64"},
+  };
+}
+
+StatusOr<Response> GenerateRandom(Request&, const FieldData& f) {
+  int64_t n = f.GetInt("bytes");
+  std::string source = f.GetString("source");
+  if (f.Has("urlbytes")) {
+    std::string u = f.GetString("urlbytes");
+    if (u.empty() || u.size() > 9 || u.find_first_not_of("0123456789") != std::string::npos) {
+      return InvalidArgument("field \"bytes\": expected a positive integer in the URL, got \"" + u.substr(0, 32) + "\"");
+    }
+    n = std::stoll(u);
+  }
+  if (source != "platform" && source != "seal" && source != "all") {
+    return InvalidArgument("field \"source\": expected \"platform\", \"seal\" or \"all\"");
+  }
+  if (n < 1) return InvalidArgument("field \"bytes\": must be at least 1");
+  if (n > kMaxRandomBytes) return InvalidArgument("field \"bytes\": must be at most 131072");
+  std::string format = f.GetString("format");
+  std::string bytes = crypto::RandomBytes(static_cast<size_t>(n));
+  std::string out;
+  if (format == "hex") out = HexEncode(bytes);
+  else if (format == "base64") out = Base64Encode(bytes);
+  else return InvalidArgument("field \"format\": unsupported encoding format \"" + format.substr(0, 32) + "\"; use hex or base64");
+  return Response::WithData({{"random_bytes", out}});
+}
+
+std::vector<Path> RandomPaths() {
+  std::vector<Path> paths;
+  for (const char* pattern : {"tools/random", "tools/random/{source}/{urlbytes}"}) {
+    Path p;
+    p.pattern = pattern;
+    p.fields = RandomFields();
+    p.help_synopsis = "Generate random bytes.";
+    p.operations[Operation::kUpdate] = GenerateRandom;
+    p.operations[Operation::kCreate] = GenerateRandom;
+    paths.push_back(std::move(p));
+  }
+  // tools/random/<bytes> or tools/random/<source>: one segment, either meaning.
+  Path p;
+  p.pattern = "tools/random/{segment}";
+  p.fields = RandomFields();
+  p.fields.push_back({"segment", FieldType::kString, "A byte count or a source."});
+  p.help_synopsis = "Generate random bytes.";
+  auto handler = [](Request& req, const FieldData& f) -> StatusOr<Response> {
+    std::string seg = f.GetString("segment");
+    json data = f.raw().is_object() ? f.raw() : json::object();
+    if (seg.find_first_not_of("0123456789") == std::string::npos) data["urlbytes"] = seg;
+    else data["source"] = seg;
+    static const std::vector<Field> kFields = RandomFields();
+    static const std::map<std::string, std::string> kNoCaptures;
+    ASSIGN_OR_RETURN(FieldData again, FieldData::Parse(kFields, data, kNoCaptures));
+    return GenerateRandom(req, again);
+  };
+  p.operations[Operation::kUpdate] = handler;
+  p.operations[Operation::kCreate] = handler;
+  paths.push_back(std::move(p));
+  return paths;
+}
+
+std::vector<Path> HashPaths() {
+  auto handler = [](Request&, const FieldData& f) -> StatusOr<Response> {
+    std::string algorithm = f.Has("urlalgorithm") ? f.GetString("urlalgorithm") : f.GetString("algorithm");
+    static const std::map<std::string, const char*> kAlgorithms = {
+        {"sha2-224", "SHA2-224"}, {"sha2-256", "SHA2-256"}, {"sha2-384", "SHA2-384"}, {"sha2-512", "SHA2-512"},
+        {"sha3-224", "SHA3-224"}, {"sha3-256", "SHA3-256"}, {"sha3-384", "SHA3-384"}, {"sha3-512", "SHA3-512"}};
+    auto it = kAlgorithms.find(algorithm);
+    if (it == kAlgorithms.end()) {
+      return InvalidArgument("field \"algorithm\": unsupported algorithm \"" + algorithm.substr(0, 32) + "\"");
+    }
+    if (!f.Has("input")) return InvalidArgument("missing required field \"input\"");
+    auto input = Base64Decode(f.GetString("input"));
+    if (!input.ok()) return InvalidArgument("field \"input\": unable to decode input as base64");
+    std::string format = f.GetString("format");
+    if (format != "hex" && format != "base64") {
+      return InvalidArgument("field \"format\": unsupported encoding format \"" + format.substr(0, 32) + "\"; use hex or base64");
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    EVP_MD* digest = EVP_MD_fetch(nullptr, it->second, nullptr);
+    if (digest == nullptr) return InternalError("hash algorithm unavailable in this OpenSSL build");
+    int ok = EVP_Digest(input->data(), input->size(), md, &md_len, digest, nullptr);
+    EVP_MD_free(digest);
+    if (ok != 1) return InternalError("hash computation failed");
+    std::string sum(reinterpret_cast<char*>(md), md_len);
+    return Response::WithData({{"sum", format == "hex" ? HexEncode(sum) : Base64Encode(sum)}});
+  };
+  std::vector<Path> paths;
+  for (const char* pattern : {"tools/hash", "tools/hash/{urlalgorithm}"}) {
+    Path p;
+    p.pattern = pattern;
+    p.fields = {
+        {"urlalgorithm", FieldType::kString, "Algorithm (URL form)."},
+        {"algorithm", FieldType::kString, "sha2-224, sha2-256, sha2-384, sha2-512, sha3-224, sha3-256, sha3-384, sha3-512.", "sha2-256"},
+        {"input", FieldType::kString, "The base64-encoded input data."},
+        {"format", FieldType::kString, "hex or base64.", "hex"},
+    };
+    p.help_synopsis = "Generate a hash sum for input data.";
+    p.operations[Operation::kUpdate] = handler;
+    p.operations[Operation::kCreate] = handler;
+    paths.push_back(std::move(p));
+  }
+  return paths;
+}
+
+}  // namespace
+
+std::unique_ptr<logical::Backend> NewSystemBackend(Core* core) {
+  std::vector<Path> paths = {MountsPath(core), MountPath(core), KeyStatusPath(core), RotatePath(core)};
+  for (auto& p : RandomPaths()) paths.push_back(std::move(p));
+  for (auto& p : HashPaths()) paths.push_back(std::move(p));
+  return std::make_unique<logical::FrameworkBackend>(
+      std::move(paths), "The system backend: mounts, keyring, seal and tools.");
+}
+
+}  // namespace coffer::core
