@@ -1,0 +1,161 @@
+#include "server/api_handler.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/status.h"
+#include "core/core.h"
+#include "crypto/random.h"
+#include "logical/request.h"
+
+namespace coffer::server {
+namespace {
+
+using logical::Operation;
+using nlohmann::json;
+
+// Never throws: invalid UTF-8 (e.g. from a percent-decoded path) is replaced, not fatal.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+http::ApiResponse ErrorResponse(int status, const std::string& message) {
+  http::ApiResponse r;
+  r.status = status;
+  json errors = json::array();
+  if (!message.empty()) errors.push_back(message);
+  r.body = Dump(json{{"errors", errors}});
+  return r;
+}
+
+http::ApiResponse FromStatus(const Status& s) {
+  int code = HttpStatusFor(s.code());
+  if (code >= 500 && s.code() != StatusCode::kSealed && s.code() != StatusCode::kUnavailable) {
+    spdlog::error("request failed: {}", s.message());
+  }
+  return ErrorResponse(code, s.message());
+}
+
+bool IsTrue(const std::string& v) { return v == "true" || v == "1" || v == "t" || v == "True"; }
+
+// Parses a JSON request body into an object. The error never quotes the body (it may hold secrets).
+StatusOr<json> ParseBody(const std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::parse_error& e) {
+    return InvalidArgument("failed to parse JSON input: syntax error at byte " + std::to_string(e.byte));
+  } catch (const json::exception&) {
+    return InvalidArgument("failed to parse JSON input");
+  }
+  if (!j.is_object()) return InvalidArgument("failed to parse JSON input: the body must be a JSON object");
+  return j;
+}
+
+std::string TokenFrom(const http::ApiRequest& req) {
+  const std::string& t = req.Header("x-vault-token");
+  if (!t.empty()) return t;
+  const std::string& auth = req.Header("authorization");
+  if (auth.size() > 7 && (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
+    return auth.substr(7);
+  }
+  return "";
+}
+
+bool HasRelativeSegment(std::string_view p) {
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find('/', start);
+    if (end == std::string_view::npos) end = p.size();
+    std::string_view seg = p.substr(start, end - start);
+    if (seg == ".." || seg == ".") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+http::ApiResponse ApiHandler::Handle(const http::ApiRequest& in) {
+  constexpr std::string_view kPrefix = "/v1/";
+  if (in.path.compare(0, kPrefix.size(), kPrefix) != 0) return ErrorResponse(404, "");
+  logical::Request req;
+  req.path = in.path.substr(kPrefix.size());
+  if (HasRelativeSegment(req.path)) return ErrorResponse(400, "invalid request path: relative segments are not allowed");
+  req.remote_address = in.remote_address;
+  req.content_type = in.Header("content-type");
+  req.client_token = TokenFrom(in);
+
+  bool list = false, help = false;
+  json query = json::object();
+  for (const auto& [k, v] : in.query) {
+    if (k == "list") list = IsTrue(v);
+    else if (k == "help") help = IsTrue(v);
+    else query[k] = v;
+  }
+
+  const std::string& m = in.method;
+  bool head = false;
+  if (m == "GET" || m == "HEAD") {
+    head = m == "HEAD";
+    req.operation = list ? Operation::kList : Operation::kRead;
+    req.data = std::move(query);
+  } else if (m == "LIST") {
+    req.operation = Operation::kList;
+    req.data = std::move(query);
+  } else if (m == "POST" || m == "PUT" || m == "PATCH") {
+    if (m == "PATCH") {
+      std::string ct = req.content_type.substr(0, req.content_type.find(';'));
+      if (ct != "application/merge-patch+json") {
+        return ErrorResponse(415, "PATCH requires Content-Type application/merge-patch+json");
+      }
+      req.operation = Operation::kPatch;
+    } else {
+      req.operation = Operation::kUpdate;
+    }
+    auto body = ParseBody(in.body);
+    if (!body.ok()) return FromStatus(body.status());
+    req.data = std::move(*body);
+  } else if (m == "DELETE") {
+    req.operation = Operation::kDelete;
+    req.data = std::move(query);
+  } else {
+    return ErrorResponse(405, "unsupported HTTP method " + m.substr(0, 16));
+  }
+  if (help) req.operation = Operation::kHelp;
+  req.id = crypto::GenerateUuid();
+
+  auto result = core_->HandleRequest(req);
+  if (!result.ok()) return FromStatus(result.status());
+  logical::Response& resp = *result;
+
+  http::ApiResponse out;
+  if (resp.raw_status) {
+    out.status = *resp.raw_status;
+    if (!head) out.body = resp.raw_body.is_null() ? "" : Dump(resp.raw_body);
+    return out;
+  }
+  if (resp.Empty()) {
+    out.status = 204;
+    return out;
+  }
+  json env = {{"request_id", req.id},
+              {"lease_id", resp.lease_id},
+              {"renewable", resp.renewable},
+              {"lease_duration", resp.lease_duration},
+              {"data", resp.data},
+              {"wrap_info", nullptr},
+              {"warnings", resp.warnings.empty() ? json(nullptr) : json(resp.warnings)},
+              {"auth", resp.auth},
+              {"mount_type", req.mount_type}};
+  // Vault copies the data of sys/ responses to the top level; clients rely on it.
+  if (req.mount_type == "system" && resp.data.is_object()) {
+    for (const auto& [k, v] : resp.data.items()) {
+      if (!env.contains(k)) env[k] = v;
+    }
+  }
+  out.status = 200;
+  if (!head) out.body = Dump(env);
+  return out;
+}
+
+}  // namespace coffer::server
