@@ -33,6 +33,9 @@ class Handler {
   virtual ~Handler() = default;
   // Called concurrently from the server's threads; must be thread-safe and must not throw.
   virtual ApiResponse Handle(const ApiRequest& req) = 0;
+  // True when Handle may block for a while (e.g. waiting for a durable write); the server then
+  // runs it on a separate pool instead of an io thread. Must be cheap.
+  virtual bool MayBlock(const ApiRequest& req) const { return false; }
 };
 
 }  // namespace coffer::http

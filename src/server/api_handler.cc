@@ -36,9 +36,36 @@ http::ApiResponse FromStatus(const Status& s) {
 
 bool IsTrue(const std::string& v) { return v == "true" || v == "1" || v == "t" || v == "True"; }
 
+// Deeper documents are refused before parsing: serializing them recurses once per level.
+constexpr int kMaxJsonDepth = 1000;
+
+// True when arrays/objects in `body` nest deeper than `limit` (strings are skipped).
+bool NestsDeeperThan(std::string_view body, int limit) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // Parses a JSON request body into an object. The error never quotes the body (it may hold secrets).
 StatusOr<json> ParseBody(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
+  if (NestsDeeperThan(body, kMaxJsonDepth)) {
+    return InvalidArgument("failed to parse JSON input: nesting exceeds the maximum depth of " +
+                           std::to_string(kMaxJsonDepth));
+  }
   json j;
   try {
     j = json::parse(body);
@@ -74,6 +101,11 @@ bool HasRelativeSegment(std::string_view p) {
 }
 
 }  // namespace
+
+bool ApiHandler::MayBlock(const http::ApiRequest& req) const {
+  const std::string& m = req.method;
+  return !(m == "GET" || m == "HEAD" || m == "LIST");
+}
 
 http::ApiResponse ApiHandler::Handle(const http::ApiRequest& in) {
   constexpr std::string_view kPrefix = "/v1/";

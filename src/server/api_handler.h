@@ -14,6 +14,8 @@ class ApiHandler : public http::Handler {
  public:
   explicit ApiHandler(core::Core* core) : core_(core) {}
   http::ApiResponse Handle(const http::ApiRequest& req) override;
+  // Writes wait for a durable commit; reads (GET, HEAD, LIST) are served on the io threads.
+  bool MayBlock(const http::ApiRequest& req) const override;
 
  private:
   core::Core* core_;

@@ -129,3 +129,22 @@ TEST_F(ApiHandlerTest, HealthIsRawWithStatusOverrides) {
 
 }  // namespace
 }  // namespace coffer::server
+
+namespace coffer::server {
+namespace {
+
+TEST_F(ApiHandlerTest, DeeplyNestedBodiesAreRefusedNotACrash) {
+  std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto r = Do("POST", "/v1/secret/deep", deep);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("maximum depth"), std::string::npos);
+  // Brackets inside strings do not count.
+  std::string in_string = "{\"a\":\"" + std::string(5000, '[') + "\"}";
+  EXPECT_EQ(Do("POST", "/v1/secret/brackets", in_string).status, 204);
+  std::string ok = "{\"a\":" + std::string(900, '[') + std::string(900, ']') + "}";
+  EXPECT_EQ(Do("POST", "/v1/secret/ok", ok).status, 204);
+  EXPECT_EQ(Do("GET", "/v1/secret/ok").status, 200);
+}
+
+}  // namespace
+}  // namespace coffer::server
