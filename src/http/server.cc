@@ -556,7 +556,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       if (!header_checked && parser_->is_header_done()) {
         header_checked = true;
         if (parser_->version() < 10) {  // HTTP/1.x with x > 1 is served as HTTP/1.1
-          co_return Reject(505, kBadVersion);
+          co_return Reject(400, kBadVersion);
         }
         Status target = ParseRequestTarget(target_, &request_.path, &request_.query);
         if (!target.ok()) co_return Reject(400, target.message());
@@ -585,7 +585,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   ReadOutcome Reject(const ErrorCode& ec) {
     if (ec == bhttp::error::body_limit) return Reject(413, kBodyTooLarge);
     if (ec == bhttp::error::header_limit) return Reject(431, kHeaderTooLarge);
-    if (ec == bhttp::error::bad_version) return Reject(505, kBadVersion);
+    if (ec == bhttp::error::bad_version) return Reject(400, kBadVersion);
     return Reject(400, kMalformed);
   }
 

@@ -16,7 +16,7 @@
 //     the transport owns, and any header whose name or value contains a control character.
 //   - Errors produced by the transport itself use Vault's shape {"errors":["..."]} with
 //     Content-Type application/json, and close the connection: malformed HTTP 400, an HTTP
-//     version other than 1.x 505, header block over max_header_bytes 431, body over max_body_bytes
+//     version other than 1.x 400, header block over max_header_bytes 431, body over max_body_bytes
 //     413 (announced by Content-Length or found while reading a chunked body), an invalid
 //     ApiResponse status or a throwing handler 500. A plaintext request on a TLS port gets a 400 in
 //     plaintext.
