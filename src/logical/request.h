@@ -26,6 +26,10 @@ struct Request {
   nlohmann::json data = nlohmann::json::object();  // body (writes) or query parameters (reads)
   std::string client_token{};                      // never log it
   std::string client_token_accessor{};
+  // Set by the core after the ACL check: does the caller hold sudo on this request's path (or
+  // the root policy)? Endpoints with root-only options (orphan tokens, custom ids) consult it.
+  bool client_sudo = false;
+  bool client_root = false;  // the caller's token carries the root policy
   std::string remote_address{};
   std::string content_type{};  // for PATCH (merge-patch) checks
   Storage* storage = nullptr;  // the mount's barrier view, set by the router
