@@ -7,6 +7,7 @@
 #include "barrier/barrier.h"
 #include "base/encoding.h"
 #include "crypto/random.h"
+#include "engines/cubbyhole/backend.h"
 #include "physical/backend.h"
 #include "seal/shamir.h"
 
@@ -227,6 +228,20 @@ Status Core::PostUnseal() {
     sys.uuid = crypto::GenerateUuid();
     sys.accessor = "system_" + RandomHex(4);
     mounts.push_back(sys);
+  }
+  bool has_cubbyhole = false;
+  for (const auto& m : mounts) has_cubbyhole = has_cubbyhole || m.type == "cubbyhole";
+  if (!has_cubbyhole) {
+    MountEntry cubby;
+    cubby.path = "cubbyhole/";
+    cubby.type = "cubbyhole";
+    cubby.description = "per-token private secret storage";
+    cubby.uuid = crypto::GenerateUuid();
+    cubby.accessor = "cubbyhole_" + RandomHex(4);
+    cubby.local = true;
+    mounts.push_back(cubby);
+  }
+  if (!raw || !has_cubbyhole) {
     RETURN_IF_ERROR(barrier_->Put(kMountTableKey, SerializeMountTable(mounts)));
   }
   router_.Clear();
@@ -243,6 +258,13 @@ StatusOr<std::shared_ptr<Route>> Core::BuildRoute(const MountEntry& entry) {
   route->view = std::make_unique<logical::StorageView>(barrier_.get(), entry.StoragePrefix());
   if (entry.type == "system") {
     route->backend = NewSystemBackend(this);
+    return route;
+  }
+  if (entry.type == "cubbyhole") {
+    logical::BackendConfig config;
+    config.storage = route->view.get();
+    config.mount_path = entry.path;
+    ASSIGN_OR_RETURN(route->backend, cubbyhole::NewCubbyholeBackend(config));
     return route;
   }
   auto it = factories_.find(entry.type);
@@ -267,13 +289,10 @@ Status Core::EnableMount(MountEntry entry) {
   std::lock_guard lock(mounts_mu_);
   if (Sealed()) return SealedError();
   ASSIGN_OR_RETURN(entry.path, NormalizeMountPath(entry.path));
-  for (const char* reserved : {"sys/", "auth/", "cubbyhole/", "identity/"}) {
-    std::string r(reserved);
-    if (entry.path.rfind(r, 0) == 0 || r.rfind(entry.path, 0) == 0) {
-      return InvalidArgument("cannot mount at \"" + entry.path + "\": the path is reserved");
-    }
+  RETURN_IF_ERROR(CheckMountPathAllowed(entry.path));
+  if (entry.type == "system" || entry.type == "cubbyhole") {
+    return InvalidArgument("cannot mount another " + entry.type + " backend");
   }
-  if (entry.type == "system") return InvalidArgument("cannot mount another system backend");
   if (factories_.find(entry.type) == factories_.end()) {
     std::string supported;
     for (const auto& [name, f] : factories_) supported += (supported.empty() ? "" : ", ") + name;
@@ -297,7 +316,9 @@ Status Core::DisableMount(const std::string& path) {
   ASSIGN_OR_RETURN(std::string normalized, NormalizeMountPath(path));
   auto route = router_.Get(normalized);
   if (!route) return OkStatus();  // Vault: disabling an absent mount succeeds
-  if (route->entry.type == "system") return InvalidArgument("cannot unmount \"sys/\"");
+  if (route->entry.type == "system" || route->entry.type == "cubbyhole") {
+    return InvalidArgument("cannot unmount \"" + route->entry.path + "\"");
+  }
   router_.Unmount(normalized);
   Status persisted = PersistMountTable();
   if (!persisted.ok()) {
@@ -306,6 +327,113 @@ Status Core::DisableMount(const std::string& path) {
   }
   // The mount is gone from the table; now remove its data.
   return logical::ClearPrefix(*barrier_, route->entry.StoragePrefix());
+}
+
+std::optional<MountEntry> Core::MountFor(std::string_view path) const {
+  auto route = router_.Match(path);
+  if (!route) return std::nullopt;
+  return route->entry;
+}
+
+Status Core::TuneMount(const std::string& path, const MountTune& tune) {
+  std::lock_guard lock(mounts_mu_);
+  if (Sealed()) return SealedError();
+  ASSIGN_OR_RETURN(std::string normalized, NormalizeMountPath(path));
+  auto route = router_.Get(normalized);
+  if (!route) return InvalidArgument("no mount found at \"" + normalized + "\"");
+  MountEntry updated = route->entry;
+  if (tune.default_lease_ttl) updated.config.default_lease_ttl = *tune.default_lease_ttl;
+  if (tune.max_lease_ttl) updated.config.max_lease_ttl = *tune.max_lease_ttl;
+  if (updated.config.default_lease_ttl < 0 || updated.config.max_lease_ttl < 0) {
+    return InvalidArgument("lease TTLs cannot be negative");
+  }
+  int64_t effective_max = updated.config.max_lease_ttl > 0 ? updated.config.max_lease_ttl : max_lease_ttl_;
+  if (updated.config.default_lease_ttl > effective_max) {
+    return InvalidArgument("default_lease_ttl cannot be larger than max_lease_ttl");
+  }
+  if (tune.description) updated.description = *tune.description;
+  bool rebuild = false;
+  if (tune.options) {
+    for (const auto& [k, v] : *tune.options) {
+      if (k == "version" && updated.type == "kv") {
+        std::string current = updated.options.count("version") ? updated.options["version"] : "1";
+        if (current.empty()) current = "1";
+        if (v == current) continue;
+        if (current == "2" && v == "1") return InvalidArgument("cannot downgrade mount from KV v2 to KV v1");
+        if (v != "1" && v != "2") return InvalidArgument("invalid kv version \"" + v.substr(0, 16) + "\": use \"1\" or \"2\"");
+        rebuild = true;
+      }
+      updated.options[k] = v;
+    }
+  }
+  std::shared_ptr<Route> replacement = route;
+  if (rebuild || updated.config.default_lease_ttl != route->entry.config.default_lease_ttl) {
+    // A new backend instance over the same data: the kv factory upgrades v1 data to v2.
+    ASSIGN_OR_RETURN(replacement, BuildRoute(updated));
+  } else {
+    replacement = std::make_shared<Route>();
+    replacement->entry = updated;
+    replacement->view = std::move(route->view);
+    replacement->backend = std::move(route->backend);
+  }
+  router_.Unmount(normalized);
+  RETURN_IF_ERROR(router_.Mount(replacement));
+  return PersistMountTable();
+}
+
+Status Core::RemountMount(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mounts_mu_);
+  if (Sealed()) return SealedError();
+  ASSIGN_OR_RETURN(std::string src, NormalizeMountPath(from));
+  ASSIGN_OR_RETURN(std::string dst, NormalizeMountPath(to));
+  auto route = router_.Get(src);
+  if (!route) return InvalidArgument("no secrets engine mounted at \"" + src + "\"");
+  if (route->entry.type == "system" || route->entry.type == "cubbyhole") {
+    return InvalidArgument("cannot remount \"" + src + "\"");
+  }
+  RETURN_IF_ERROR(CheckMountPathAllowed(dst));
+  MountEntry moved = route->entry;
+  moved.path = dst;
+  ASSIGN_OR_RETURN(auto replacement, BuildRoute(moved));
+  router_.Unmount(src);
+  Status mounted = router_.Mount(replacement);
+  if (!mounted.ok()) {
+    (void)router_.Mount(route);
+    return mounted;
+  }
+  Status persisted = PersistMountTable();
+  if (!persisted.ok()) {
+    router_.Unmount(dst);
+    (void)router_.Mount(route);
+  }
+  return persisted;
+}
+
+void Core::RecordMigration(const std::string& id, const std::string& from, const std::string& to) {
+  std::lock_guard lock(migrations_mu_);
+  if (migrations_.size() >= 1000) migrations_.erase(migrations_.begin());
+  migrations_[id] = {from, to};
+}
+
+std::optional<std::pair<std::string, std::string>> Core::LookupMigration(const std::string& id) const {
+  std::lock_guard lock(migrations_mu_);
+  auto it = migrations_.find(id);
+  if (it == migrations_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Core::CallerCanSeeMount(const logical::Request& req, const std::string& mount_path) const {
+  return req.client_root;
+}
+
+Status Core::CheckMountPathAllowed(const std::string& path) const {
+  for (const char* reserved : {"sys/", "auth/", "cubbyhole/", "identity/"}) {
+    std::string r(reserved);
+    if (path.rfind(r, 0) == 0 || r.rfind(path, 0) == 0) {
+      return InvalidArgument("cannot mount at \"" + path + "\": the path is reserved");
+    }
+  }
+  return OkStatus();
 }
 
 std::vector<MountEntry> Core::Mounts() const {
@@ -359,6 +487,8 @@ StatusOr<logical::Response> Core::HandleRequest(logical::Request& req) {
   ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
   RETURN_IF_ERROR(Authorize(token, req));
   req.client_token_accessor = token.accessor;
+  req.client_root = token.IsRoot();
+  req.client_sudo = req.client_root;
 
   auto route = router_.Match(req.path);
   if (!route) {

@@ -84,6 +84,22 @@ class Core {
   Status EnableMount(MountEntry entry);  // fills uuid and accessor; persists the table
   Status DisableMount(const std::string& path);  // removes the mount and all its data
   std::vector<MountEntry> Mounts() const;
+  // The mount serving `path` (longest prefix), if any.
+  std::optional<MountEntry> MountFor(std::string_view path) const;
+  // sys/mounts/:path/tune: changes only the fields that are set. options.version "1" → "2" on a
+  // kv mount upgrades its data in place; a downgrade is refused.
+  struct MountTune {
+    std::optional<int64_t> default_lease_ttl, max_lease_ttl;
+    std::optional<std::string> description;
+    std::optional<std::map<std::string, std::string>> options;
+  };
+  Status TuneMount(const std::string& path, const MountTune& tune);
+  // sys/remount: moves a mount to a new path; its data (keyed by the mount's uuid) stays put.
+  Status RemountMount(const std::string& from, const std::string& to);
+  void RecordMigration(const std::string& id, const std::string& from, const std::string& to);
+  std::optional<std::pair<std::string, std::string>> LookupMigration(const std::string& id) const;
+  // Whether the request's token may see the mount at `mount_path` (any capability below it).
+  bool CallerCanSeeMount(const logical::Request& req, const std::string& mount_path) const;
   Status RotateKeyring();
   struct KeyInfo { uint32_t term; int64_t install_time; uint64_t encryptions; };
   StatusOr<KeyInfo> ActiveKey() const;
@@ -101,6 +117,7 @@ class Core {
   Status PostUnseal();
   void PreSeal();
   Status PersistMountTable();
+  Status CheckMountPathAllowed(const std::string& path) const;
   StatusOr<std::shared_ptr<Route>> BuildRoute(const MountEntry& entry);
   Status LoadSealConfig();
 
@@ -125,6 +142,8 @@ class Core {
   Router router_;
   std::mutex mounts_mu_;  // serializes mount table changes
   std::map<std::string, logical::BackendFactory> factories_;
+  mutable std::mutex migrations_mu_;
+  std::map<std::string, std::pair<std::string, std::string>> migrations_;  // id → (from, to)
 };
 
 }  // namespace coffer::core

@@ -188,3 +188,64 @@ TEST_F(CoreTest, ToolsRandomAndHash) {
 
 }  // namespace
 }  // namespace coffer::core
+
+namespace coffer::core {
+namespace {
+
+TEST_F(CoreTest, TuneChangesTtlsAndUpgradesKvVersion) {
+  InitAndUnseal(1, 1);
+  ASSERT_TRUE(Call(Operation::kUpdate, "sys/mounts/kv", {{"type", "kv"}}).ok());
+  ASSERT_TRUE(Call(Operation::kUpdate, "kv/app", {{"v", 1}}).ok());
+  auto tuned = Call(Operation::kUpdate, "sys/mounts/kv/tune", {{"default_lease_ttl", "1h"}, {"description", "d"}});
+  ASSERT_TRUE(tuned.ok()) << tuned.status().message();
+  auto read = Call(Operation::kRead, "sys/mounts/kv/tune");
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(read->data["default_lease_ttl"], 3600);
+  EXPECT_EQ(read->data["max_lease_ttl"], 768 * 3600);
+  EXPECT_EQ(read->data["description"], "d");
+  EXPECT_EQ(Call(Operation::kRead, "kv/app")->lease_duration, 3600);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/kv/tune", {{"default_lease_ttl", "9999h"}}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/nope/tune", {{"description", "x"}}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(CoreTest, RemountMovesDataWithTheMount) {
+  InitAndUnseal(1, 1);
+  ASSERT_TRUE(Call(Operation::kUpdate, "sys/mounts/old", {{"type", "kv"}}).ok());
+  ASSERT_TRUE(Call(Operation::kUpdate, "old/app", {{"v", "kept"}}).ok());
+  auto moved = Call(Operation::kUpdate, "sys/remount", {{"from", "old"}, {"to", "new/place"}});
+  ASSERT_TRUE(moved.ok()) << moved.status().message();
+  std::string id = moved->data["migration_id"];
+  EXPECT_EQ(Call(Operation::kRead, "new/place/app")->data["v"], "kept");
+  EXPECT_EQ(Call(Operation::kRead, "old/app").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Call(Operation::kRead, "sys/remount/status/" + id)->data["migration_info"]["status"], "success");
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/remount", {{"from", "new/place"}, {"to", "sys/x"}}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Call(Operation::kUpdate, "sys/remount", {{"from", "cubbyhole"}, {"to", "c2"}}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(CoreTest, CubbyholeIsMountedAndPrivatePerToken) {
+  InitAndUnseal(1, 1);
+  auto mounts = Call(Operation::kRead, "sys/mounts");
+  ASSERT_TRUE(mounts->data.contains("cubbyhole/"));
+  EXPECT_EQ(mounts->data["cubbyhole/"]["type"], "cubbyhole");
+  ASSERT_TRUE(Call(Operation::kUpdate, "cubbyhole/note", {{"v", "mine"}}).ok());
+  EXPECT_EQ(Call(Operation::kRead, "cubbyhole/note")->data["v"], "mine");
+  EXPECT_EQ(Call(Operation::kDelete, "sys/mounts/cubbyhole").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(CoreTest, InternalUiMountsDescribesTheMountForTheKvCli) {
+  InitAndUnseal(1, 1);
+  ASSERT_TRUE(Call(Operation::kUpdate, "sys/mounts/team/kv", {{"type", "kv"}, {"options", {{"version", "1"}}}}).ok());
+  auto r = Call(Operation::kRead, "sys/internal/ui/mounts/team/kv/app/db");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->data["path"], "team/kv/");
+  EXPECT_EQ(r->data["type"], "kv");
+  EXPECT_EQ(r->data["options"]["version"], "1");
+  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/nothing/here").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace coffer::core

@@ -61,6 +61,53 @@ StatusOr<int64_t> TtlFrom(const json& config, const char* name) {
   return InvalidArgument(std::string("field \"config.") + name + "\": expected a duration");
 }
 
+// "kv/tune" → target "kv": sys/mounts/<path>/tune addresses the mount's tunables, as in Vault.
+bool IsTunePath(const std::string& captured, std::string* target) {
+  constexpr std::string_view kSuffix = "/tune";
+  std::string p = captured;
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  if (p.size() <= kSuffix.size() || p.compare(p.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) return false;
+  *target = p.substr(0, p.size() - kSuffix.size());
+  return true;
+}
+
+// A TTL for tune: absent → unchanged, "system" or "" or 0 → back to the system default.
+StatusOr<std::optional<int64_t>> TuneTtl(const FieldData& f, const char* name) {
+  if (!f.Has(name)) return std::optional<int64_t>();
+  json v = f.GetJson(name);
+  if (v.is_null()) return std::optional<int64_t>();
+  json wrapper = {{name, v}};
+  ASSIGN_OR_RETURN(int64_t seconds, TtlFrom(wrapper, name));
+  return std::optional<int64_t>(seconds);
+}
+
+StatusOr<Response> ReadTune(Core* core, const std::string& target) {
+  ASSIGN_OR_RETURN(std::string path, NormalizeMountPath(target));
+  for (const auto& m : core->Mounts()) {
+    if (m.path != path) continue;
+    json data = {{"default_lease_ttl", m.config.default_lease_ttl > 0 ? m.config.default_lease_ttl : core->default_lease_ttl()},
+                 {"max_lease_ttl", m.config.max_lease_ttl > 0 ? m.config.max_lease_ttl : core->max_lease_ttl()},
+                 {"force_no_cache", m.config.force_no_cache},
+                 {"description", m.description}};
+    if (!m.options.empty()) data["options"] = m.options;
+    return Response::WithData(std::move(data));
+  }
+  return InvalidArgument("no mount found at \"" + path + "\"");
+}
+
+StatusOr<Response> TuneMount(Core* core, const std::string& target, const FieldData& f) {
+  Core::MountTune tune;
+  ASSIGN_OR_RETURN(tune.default_lease_ttl, TuneTtl(f, "default_lease_ttl"));
+  ASSIGN_OR_RETURN(tune.max_lease_ttl, TuneTtl(f, "max_lease_ttl"));
+  if (f.Has("description")) tune.description = f.GetString("description");
+  if (f.Has("options")) {
+    ASSIGN_OR_RETURN(auto options, OptionsFrom(f.GetJson("options")));
+    tune.options = std::move(options);
+  }
+  RETURN_IF_ERROR(core->TuneMount(target, tune));
+  return Response();
+}
+
 Path MountsPath(Core* core) {
   Path p;
   p.pattern = "mounts/?";
@@ -87,11 +134,15 @@ Path MountPath(Core* core) {
       {"external_entropy_access", FieldType::kBool, "Accepted for compatibility."},
       {"plugin_name", FieldType::kString, "Older name of \"type\"."},
       {"plugin_version", FieldType::kString, "Accepted for compatibility."},
+      {"default_lease_ttl", FieldType::kRaw, "Tune: the default lease TTL (duration or \"system\")."},
+      {"max_lease_ttl", FieldType::kRaw, "Tune: the maximum lease TTL (duration or \"system\")."},
   };
   p.help_synopsis = "Mount a new secrets engine, read its configuration, or unmount it.";
   p.help_description = "POST with {\"type\": \"kv\"} to enable; DELETE to disable (all its data is removed).";
 
   auto enable = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+    std::string tune_target;
+    if (IsTunePath(f.GetString("path"), &tune_target)) return TuneMount(core, tune_target, f);
     MountEntry e;
     e.path = f.GetString("path");
     e.type = f.GetString("type");
@@ -120,6 +171,8 @@ Path MountPath(Core* core) {
   p.operations[Operation::kCreate] = enable;
   p.operations[Operation::kUpdate] = enable;
   p.operations[Operation::kRead] = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+    std::string tune_target;
+    if (IsTunePath(f.GetString("path"), &tune_target)) return ReadTune(core, tune_target);
     ASSIGN_OR_RETURN(std::string path, NormalizeMountPath(f.GetString("path")));
     for (const auto& m : core->Mounts()) {
       if (m.path == path) return Response::WithData(m.ToApiJson());
@@ -131,6 +184,65 @@ Path MountPath(Core* core) {
     return Response();
   };
   return p;
+}
+
+std::vector<Path> RemountPaths(Core* core) {
+  Path remount;
+  remount.pattern = "remount";
+  remount.fields = {{"from", FieldType::kString, "The current path of the mount."},
+                    {"to", FieldType::kString, "The new path of the mount."}};
+  remount.help_synopsis = "Move a mounted secrets engine to a new path; its data moves with it.";
+  auto move = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+    if (f.GetString("from").empty()) return InvalidArgument("missing required field \"from\"");
+    if (f.GetString("to").empty()) return InvalidArgument("missing required field \"to\"");
+    RETURN_IF_ERROR(core->RemountMount(f.GetString("from"), f.GetString("to")));
+    // Vault runs remounts as migrations and returns their id; ours completes before answering.
+    std::string id = crypto::GenerateUuid();
+    core->RecordMigration(id, f.GetString("from"), f.GetString("to"));
+    return Response::WithData({{"migration_id", id}});
+  };
+  remount.operations[Operation::kUpdate] = move;
+  remount.operations[Operation::kCreate] = move;
+
+  Path status;
+  status.pattern = "remount/status/{migration_id}";
+  status.fields = {{"migration_id", FieldType::kString, "The id returned by sys/remount."}};
+  status.help_synopsis = "The outcome of a remount.";
+  status.operations[Operation::kRead] = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+    auto migration = core->LookupMigration(f.GetString("migration_id"));
+    if (!migration) return NotFound();
+    return Response::WithData({{"migration_id", f.GetString("migration_id")},
+                               {"migration_info",
+                                {{"source_mount", migration->first},
+                                 {"target_mount", migration->second},
+                                 {"status", "success"}}}});
+  };
+  return {remount, status};
+}
+
+std::vector<Path> InternalUiMountPaths(Core* core) {
+  Path all;
+  all.pattern = "internal/ui/mounts";
+  all.help_synopsis = "The mounts visible to the calling token.";
+  all.operations[Operation::kRead] = [core](Request& req, const FieldData&) -> StatusOr<Response> {
+    json secret = json::object();
+    for (const auto& m : core->Mounts()) {
+      if (core->CallerCanSeeMount(req, m.path)) secret[m.path] = m.ToApiJson();
+    }
+    return Response::WithData({{"secret", secret}, {"auth", json::object()}});
+  };
+  Path one;
+  one.pattern = "internal/ui/mounts/{path+}";
+  one.fields = {{"path", FieldType::kString, "A path inside the mount."}};
+  one.help_synopsis = "The mount serving a path, as the vault kv CLI expects.";
+  one.operations[Operation::kRead] = [core](Request& req, const FieldData& f) -> StatusOr<Response> {
+    auto mount = core->MountFor(f.GetString("path"));
+    if (!mount || mount->type == "system" || !core->CallerCanSeeMount(req, mount->path)) return NotFound();
+    json data = mount->ToApiJson();
+    data["path"] = mount->path;
+    return Response::WithData(std::move(data));
+  };
+  return {all, one};
 }
 
 Path KeyStatusPath(Core* core) {
@@ -273,6 +385,8 @@ std::vector<Path> HashPaths() {
 
 std::unique_ptr<logical::Backend> NewSystemBackend(Core* core) {
   std::vector<Path> paths = {MountsPath(core), MountPath(core), KeyStatusPath(core), RotatePath(core)};
+  for (auto& p : RemountPaths(core)) paths.push_back(std::move(p));
+  for (auto& p : InternalUiMountPaths(core)) paths.push_back(std::move(p));
   for (auto& p : RandomPaths()) paths.push_back(std::move(p));
   for (auto& p : HashPaths()) paths.push_back(std::move(p));
   return std::make_unique<logical::FrameworkBackend>(
