@@ -105,11 +105,13 @@ int RunServer(const ServerFlags& flags) {
   spdlog::set_level(LevelFrom(flags.log_level.empty() ? cfg.log_level : flags.log_level));
   for (const auto& w : cfg.warnings) spdlog::warn("{}", w);
 
+  bool mlocked = false;
   if (!flags.dev) {
     // Production hardening: no core dumps (they would contain keys), and keep memory out of swap.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (!cfg.disable_mlock) {
-      if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+      mlocked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+      if (!mlocked) {
         spdlog::warn(
             "failed to lock memory (mlockall: {}); secrets may be swapped to disk. Raise RLIMIT_MEMLOCK, "
             "grant CAP_IPC_LOCK, or set disable_mlock = true if swap is encrypted or disabled",
@@ -184,8 +186,7 @@ int RunServer(const ServerFlags& flags) {
               << "\")\n";
   }
   std::cout << "               Log Level: " << (flags.log_level.empty() ? cfg.log_level : flags.log_level) << "\n";
-  std::cout << "                   Mlock: supported: true, enabled: " << (flags.dev || cfg.disable_mlock ? "false" : "true")
-            << "\n";
+  std::cout << "                   Mlock: supported: true, enabled: " << (mlocked ? "true" : "false") << "\n";
   std::cout << "                 Storage: " << cfg.storage->type << "\n";
   std::cout << "                 Version: Coffer v" << core::kCofferVersion << " (Vault API " << core::kVaultApiVersion
             << ")\n\n";

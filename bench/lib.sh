@@ -1,0 +1,176 @@
+# Shared helpers for the bench/ scripts. Source it; do not run it.
+# Every process a script starts is recorded with bench_track and ended by bench_cleanup (EXIT trap),
+# by its own pid, so an interrupted run leaves nothing behind.
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
+COFFER_BIN="${COFFER_BIN:-$REPO_DIR/build/bin/coffer}"
+# Debian's python3 (the one on PATH may be a pyenv build); only the standard library is used.
+PY="${BENCH_PYTHON:-/usr/bin/python3}"
+[[ -x "$PY" ]] || PY="$(command -v python3)"
+
+_bench_pids=()
+_bench_dirs=()
+
+bench_track() { _bench_pids+=("$1"); }
+
+bench_cleanup() {
+  local pid
+  for pid in "${_bench_pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${_bench_pids[@]}"; do
+    # Give each process up to 5 s to stop cleanly, then force it.
+    local i
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  _bench_pids=()
+  local d
+  for d in "${_bench_dirs[@]}"; do rm -rf -- "$d"; done
+  _bench_dirs=()
+}
+
+# Installs the traps; call once at the top of every script.
+bench_traps() {
+  trap 'echo "bench: $(basename "$0"): line $LINENO failed: $BASH_COMMAND" >&2' ERR
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+need() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || die "'$c' not found; run scripts/bootstrap --bench (or make bench)"
+  done
+}
+
+need_coffer() {
+  [[ -x "$COFFER_BIN" ]] || die "no coffer binary at $COFFER_BIN; build it first (make build) or set COFFER_BIN"
+}
+
+# A directory for scratch files on a real disk: /tmp unless it is a tmpfs (where fdatasync is free
+# and the durability numbers would mean nothing), then the repo's build dir. BENCH_TMPDIR overrides.
+# Usage: bench_mktemp VAR  (sets VAR; not in a $(...) subshell, so the cleanup list keeps the dir)
+bench_mktemp() {
+  local base="${BENCH_TMPDIR:-}"
+  if [[ -z "$base" ]]; then
+    base=/tmp
+    if [[ "$(stat -f -c %T /tmp 2>/dev/null)" == tmpfs ]]; then
+      base="$REPO_DIR/build"
+      mkdir -p "$base"
+    fi
+  fi
+  local d
+  d="$(mktemp -d "$base/coffer-bench.XXXXXX")"
+  _bench_dirs+=("$d")
+  printf -v "$1" '%s' "$d"
+}
+
+# Prints a loopback TCP port that is free right now.
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# http METHOD URL [TOKEN] [BODY]: prints "STATUS<TAB>BODY"; never fails on HTTP errors.
+# With HTTP_OUT=FILE in the environment the exact response bytes are also saved there.
+http() {
+  "$PY" - "$@" <<'PYEOF'
+import sys, urllib.request, urllib.error
+method, url = sys.argv[1], sys.argv[2]
+token = sys.argv[3] if len(sys.argv) > 3 else ""
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(url, data=body, method=method)
+if token:
+    req.add_header("X-Vault-Token", token)
+if body is not None:
+    req.add_header("Content-Type", "application/json")
+try:
+    with urllib.request.urlopen(req, timeout=10) as r:
+        status, data = r.status, r.read()
+except urllib.error.HTTPError as e:
+    status, data = e.code, e.read()
+except Exception as e:
+    status, data = 0, str(e).encode()
+import os
+if os.environ.get("HTTP_OUT"):
+    with open(os.environ["HTTP_OUT"], "wb") as f:
+        f.write(data)
+sys.stdout.write("%d\t%s" % (status, data.decode("utf-8", "replace")))
+PYEOF
+}
+
+# wait_http URL SECONDS PID: waits until URL answers 200 (or PID dies).
+wait_http() {
+  local url="$1" secs="$2" pid="$3" i out
+  for ((i = 0; i < secs * 10; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    out="$(http GET "$url")"
+    [[ "${out%%$'\t'*}" == 200 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_coffer_dev LOG TOKEN PORT [extra server flags...]: starts a dev server, sets COFFER_PID and
+# COFFER_ADDR, and waits until sys/health answers 200.
+start_coffer_dev() {
+  local log="$1" token="$2" port="$3"
+  shift 3
+  "$COFFER_BIN" server -dev -dev-listen-address="127.0.0.1:$port" -dev-root-token-id="$token" \
+    -log-level=warn "$@" >"$log" 2>&1 &
+  COFFER_PID=$!
+  bench_track "$COFFER_PID"
+  COFFER_ADDR="http://127.0.0.1:$port"
+  if ! wait_http "$COFFER_ADDR/v1/sys/health" 20 "$COFFER_PID"; then
+    echo "bench: coffer server did not become healthy; its output:" >&2
+    tail -n 20 "$log" >&2
+    exit 1
+  fi
+}
+
+# bench_stop PID: stops one process we started (SIGTERM) and waits for it.
+bench_stop() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# run_wrk OUTFILE wrk-args...: runs wrk in the background and waits for it, so a signal
+# reaches our trap at once instead of after the run.
+run_wrk() {
+  local out="$1"
+  shift
+  wrk "$@" >"$out" 2>&1 &
+  local pid=$!
+  bench_track "$pid"
+  wait "$pid" || { cat "$out" >&2; die "wrk failed"; }
+}
+
+# Parses a wrk report: sets WRK_RPS, WRK_NON2XX, WRK_ERRORS, WRK_LAT_AVG.
+parse_wrk() {
+  local f="$1"
+  WRK_RPS="$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$f")"
+  WRK_NON2XX="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")"
+  WRK_NON2XX="${WRK_NON2XX:-0}"
+  WRK_ERRORS="$(awk '/Socket errors:/ { n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i; print n }' "$f")"
+  WRK_ERRORS="${WRK_ERRORS:-0}"
+  WRK_LAT_AVG="$(awk '$1 == "Latency" {print $2; exit}' "$f")"
+  [[ -n "$WRK_RPS" ]] || { cat "$f" >&2; die "could not read Requests/sec from wrk output"; }
+}
+
+# ratio A B: A/B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# result KEY VALUE: records a number for bench/run's summary (when BENCH_RESULTS is set).
+result() {
+  if [[ -n "${BENCH_RESULTS:-}" ]]; then echo "$1=$2" >>"$BENCH_RESULTS"; fi
+}
