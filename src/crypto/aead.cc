@@ -2,7 +2,6 @@
 
 #include <openssl/evp.h>
 
-#include <pthread.h>
 
 #include <algorithm>
 #include <cstring>
@@ -30,36 +29,8 @@ constexpr size_t kMaxUpdate = size_t{1} << 30;
 
 Status AuthFailed() { return DataLoss("message authentication failed"); }
 
-// Nonces come from a small per-thread buffer refilled by RAND_bytes: one DRBG call costs about
-// 2 us here whatever its size, which would otherwise dominate every encryption. Nonces are
-// public, so buffering them exposes nothing; what matters is that none is handed out twice.
-struct NoncePool {
-  static constexpr size_t kNonces = 85;
-  unsigned char bytes[kNonces * Aes256Gcm::kNonceSize];
-  size_t pos = sizeof(bytes);  // empty
-};
-thread_local NoncePool nonce_pool;
-
-// A forked child inherits the forking thread's buffer (the only thread it has); dropping it
-// there keeps parent and child from using the same nonces.
-void DropNoncePoolInChild() { nonce_pool.pos = sizeof(nonce_pool.bytes); }
-
-void FillNonce(unsigned char* out) {
-  static const bool registered = [] {
-    if (pthread_atfork(nullptr, nullptr, &DropNoncePoolInChild) != 0) {
-      FatalOpenSsl("pthread_atfork for the nonce pool");
-    }
-    return true;
-  }();
-  (void)registered;
-  NoncePool& pool = nonce_pool;
-  if (pool.pos + Aes256Gcm::kNonceSize > sizeof(pool.bytes)) {
-    RandomFill(pool.bytes, sizeof(pool.bytes));
-    pool.pos = 0;
-  }
-  std::memcpy(out, pool.bytes + pool.pos, Aes256Gcm::kNonceSize);
-  pool.pos += Aes256Gcm::kNonceSize;
-}
+// Nonces are public; they come from the per-thread public random pool.
+void FillNonce(unsigned char* out) { RandomFillPublic(out, Aes256Gcm::kNonceSize); }
 
 }  // namespace
 

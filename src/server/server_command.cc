@@ -1,5 +1,6 @@
 #include "server/server_command.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -58,6 +59,14 @@ sigset_t BlockShutdownSignals() {
 }  // namespace
 
 int RunServer(const ServerFlags& flags) {
+  // 1 MiB stacks for every thread we start (io threads, the blocking pool, the storage writer):
+  // plenty for our bounded recursion, and it keeps locked memory small under mlockall.
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) == 0) {
+    pthread_attr_setstacksize(&attr, size_t{1} << 20);
+    pthread_setattr_default_np(&attr);
+    pthread_attr_destroy(&attr);
+  }
   sigset_t shutdown_signals = BlockShutdownSignals();
   signal(SIGPIPE, SIG_IGN);
 
