@@ -100,6 +100,44 @@ bool HasRelativeSegment(std::string_view p) {
   return false;
 }
 
+// Vault's response envelope. Written piecewise so the (possibly large) data is serialized once
+// and never copied into a temporary document.
+std::string RenderEnvelope(const logical::Request& req, const logical::Response& resp) {
+  // Vault copies the data of sys/ responses to the top level; clients rely on it.
+  json top_level = json::object();
+  if (req.mount_type == "system" && resp.data.is_object()) top_level = resp.data;
+  for (const char* k : {"request_id", "lease_id", "renewable", "lease_duration", "data", "wrap_info", "warnings",
+                        "auth", "mount_type"}) {
+    top_level.erase(k);
+  }
+  std::string out;
+  out.reserve(256);
+  out += "{\"request_id\":";
+  out += Dump(req.id);
+  out += ",\"lease_id\":";
+  out += Dump(resp.lease_id);
+  out += ",\"renewable\":";
+  out += resp.renewable ? "true" : "false";
+  out += ",\"lease_duration\":";
+  out += std::to_string(resp.lease_duration);
+  out += ",\"data\":";
+  out += Dump(resp.data);
+  out += ",\"wrap_info\":null,\"warnings\":";
+  out += resp.warnings.empty() ? "null" : Dump(resp.warnings);
+  out += ",\"auth\":";
+  out += Dump(resp.auth);
+  out += ",\"mount_type\":";
+  out += Dump(req.mount_type);
+  for (const auto& [k, v] : top_level.items()) {
+    out += ',';
+    out += Dump(k);
+    out += ':';
+    out += Dump(v);
+  }
+  out += '}';
+  return out;
+}
+
 }  // namespace
 
 bool ApiHandler::MayBlock(const http::ApiRequest& req) const {
@@ -170,23 +208,8 @@ http::ApiResponse ApiHandler::Handle(const http::ApiRequest& in) {
     out.status = 204;
     return out;
   }
-  json env = {{"request_id", req.id},
-              {"lease_id", resp.lease_id},
-              {"renewable", resp.renewable},
-              {"lease_duration", resp.lease_duration},
-              {"data", resp.data},
-              {"wrap_info", nullptr},
-              {"warnings", resp.warnings.empty() ? json(nullptr) : json(resp.warnings)},
-              {"auth", resp.auth},
-              {"mount_type", req.mount_type}};
-  // Vault copies the data of sys/ responses to the top level; clients rely on it.
-  if (req.mount_type == "system" && resp.data.is_object()) {
-    for (const auto& [k, v] : resp.data.items()) {
-      if (!env.contains(k)) env[k] = v;
-    }
-  }
   out.status = 200;
-  if (!head) out.body = Dump(env);
+  if (!head) out.body = RenderEnvelope(req, resp);
   return out;
 }
 
