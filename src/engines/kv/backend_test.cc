@@ -51,11 +51,28 @@ TEST(NewKvBackendTest, VersionOneWhenAbsentEmptyOrOne) {
   }
 }
 
-TEST(NewKvBackendTest, VersionTwoIsNotAvailableYet) {
-  auto backend = WithOptions({{"version", "2"}});
-  ASSERT_FALSE(backend.ok());
-  EXPECT_EQ(backend.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(backend.status().message(), "kv version 2 is not available yet");
+TEST(NewKvBackendTest, VersionTwoIsVersioned) {
+  logical::InmemStorage storage;
+  logical::BackendConfig config;
+  config.options = {{"version", "2"}};
+  config.mount_path = "secret/";
+  config.storage = &storage;
+  auto backend = NewKvBackend(config);
+  ASSERT_TRUE(backend.ok()) << backend.status().message();
+  logical::Request write;
+  write.operation = Operation::kUpdate;
+  write.mount_point = "secret/";
+  write.path = "secret/data/foo";
+  write.data = {{"data", {{"k", "v"}}}};
+  write.storage = &storage;
+  auto w = (*backend)->HandleRequest(write);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->data["version"], 1);
+  logical::Request v1_style = write;
+  v1_style.path = "secret/foo";
+  auto r = (*backend)->HandleRequest(v1_style);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->raw_status, 404);  // a v2 mount has no unversioned paths
 }
 
 TEST(NewKvBackendTest, OtherVersionsNameTheAllowedValues) {
