@@ -31,9 +31,10 @@ fsync_before="$("${probe[@]}" "$tmp/fsync_probe.dat" "$PROBE_SECONDS")"
 # --- Coffer with durable storage in the same directory.
 port="$(free_port)"
 start_coffer_dev "$tmp/coffer.log" "$TOKEN" "$port" -dev-storage="$tmp/coffer.db"
+mount_kv1 "$COFFER_ADDR" "$TOKEN" kv
 
 cat >"$tmp/write.lua" <<'LUA'
--- POSTs a small JSON object to a key no other request uses: /v1/secret/durable/<thread>-<n>.
+-- POSTs a small JSON object to a key no other request uses: /v1/kv/durable/<thread>-<n>.
 local next_thread = 0
 function setup(thread)
   thread:set("thread_id", next_thread)
@@ -49,7 +50,7 @@ end
 
 function request()
   n = n + 1
-  return wrk.format("POST", "/v1/secret/durable/" .. thread_id .. "-" .. n, nil, body)
+  return wrk.format("POST", "/v1/kv/durable/" .. thread_id .. "-" .. n, nil, body)
 end
 LUA
 
@@ -59,7 +60,7 @@ parse_wrk "$tmp/wrk-write.txt"
 write_rps="$WRK_RPS" write_lat="$WRK_LAT_AVG" write_bad="$((WRK_NON2XX + WRK_ERRORS))"
 
 # Count what was stored (a LIST of the folder), to show the writes were real.
-out="$(http GET "$COFFER_ADDR/v1/secret/durable?list=true" "$TOKEN")"
+out="$(http GET "$COFFER_ADDR/v1/kv/durable?list=true" "$TOKEN")"
 stored="$("$PY" -c 'import json, sys
 try: print(len(json.loads(sys.stdin.read())["data"]["keys"]))
 except Exception: print("?")' <<<"${out#*$'\t'}")"

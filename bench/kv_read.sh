@@ -18,17 +18,18 @@ bench_mktemp tmp
 # --- Coffer: write one ~1.2 KB JSON object, then fetch the response body a client would get.
 port="$(free_port)"
 start_coffer_dev "$tmp/coffer.log" "$TOKEN" "$port"
+mount_kv1 "$COFFER_ADDR" "$TOKEN" kv
 value="$("$PY" -c '
 import json
 v = {"username": "svc-payments", "password": "hunter2-but-longer-and-random-9f8e7d6c5b4a",
      "url": "postgres://db.internal:5432/payments", "notes": ""}
 v["notes"] = "x" * (1200 - len(json.dumps(v, separators=(",", ":"))))
 print(json.dumps(v, separators=(",", ":")), end="")')"
-out="$(http POST "$COFFER_ADDR/v1/secret/bench" "$TOKEN" "$value")"
-[[ "${out%%$'\t'*}" == 204 || "${out%%$'\t'*}" == 200 ]] || die "writing secret/bench failed: $out"
+out="$(http POST "$COFFER_ADDR/v1/kv/bench" "$TOKEN" "$value")"
+[[ "${out%%$'\t'*}" == 204 || "${out%%$'\t'*}" == 200 ]] || die "writing kv/bench failed: $out"
 mkdir -p "$tmp/www"
-out="$(HTTP_OUT="$tmp/www/bench.json" http GET "$COFFER_ADDR/v1/secret/bench" "$TOKEN")"
-[[ "${out%%$'\t'*}" == 200 ]] || die "reading secret/bench failed: $out"
+out="$(HTTP_OUT="$tmp/www/bench.json" http GET "$COFFER_ADDR/v1/kv/bench" "$TOKEN")"
+[[ "${out%%$'\t'*}" == 200 ]] || die "reading kv/bench failed: $out"
 body_bytes="$(stat -c %s "$tmp/www/bench.json")"
 echo "kv_read: value ${#value} bytes serialized; response body $body_bytes bytes (nginx serves the same bytes)"
 
@@ -38,8 +39,8 @@ wrk.headers["X-Vault-Token"] = os.getenv("BENCH_TOKEN") or ""
 LUA
 
 export BENCH_TOKEN="$TOKEN"
-run_wrk "$tmp/wrk-warm.txt" -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$tmp/token.lua" "$COFFER_ADDR/v1/secret/bench"
-run_wrk "$tmp/wrk-coffer.txt" -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$tmp/token.lua" "$COFFER_ADDR/v1/secret/bench"
+run_wrk "$tmp/wrk-warm.txt" -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$tmp/token.lua" "$COFFER_ADDR/v1/kv/bench"
+run_wrk "$tmp/wrk-coffer.txt" -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$tmp/token.lua" "$COFFER_ADDR/v1/kv/bench"
 parse_wrk "$tmp/wrk-coffer.txt"
 coffer_rps="$WRK_RPS" coffer_lat="$WRK_LAT_AVG" coffer_bad="$((WRK_NON2XX + WRK_ERRORS))"
 # Stop Coffer before measuring nginx: both share the machine's cores with wrk.

@@ -121,6 +121,13 @@ wait_http() {
   return 1
 }
 
+# mount_kv1 ADDR TOKEN PATH: mounts a KV version 1 engine at PATH (dev mode has KV v2 at secret/).
+mount_kv1() {
+  local out
+  out="$(http POST "$1/v1/sys/mounts/$3" "$2" '{"type":"kv","options":{"version":"1"}}')"
+  [[ "${out%%$'\t'*}" == 204 ]] || die "mounting KV v1 at $3 failed: $out"
+}
+
 # start_coffer_dev LOG TOKEN PORT [extra server flags...]: starts a dev server, sets COFFER_PID and
 # COFFER_ADDR, and waits until sys/health answers 200.
 start_coffer_dev() {

@@ -159,7 +159,7 @@ int RunServer(const ServerFlags& flags) {
     secret.path = "secret/";
     secret.type = "kv";
     secret.description = "key/value secret storage";
-    secret.options["version"] = "1";
+    secret.options["version"] = "2";  // as Vault's dev mode
     Status mounted = (*core)->EnableMount(secret);
     if (!mounted.ok()) {
       std::cerr << "Error mounting secret/: " << mounted.message() << "\n";

@@ -76,7 +76,7 @@ def module_unsealed(coffer_bin, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dev_server(coffer_bin, tmp_path_factory) -> Server:
-    """`coffer server -dev`: in memory, initialized, unsealed, KV v1 at secret/."""
+    """`coffer server -dev`: in memory, initialized, unsealed, KV v2 at secret/ (as Vault's dev mode)."""
     server = Server(coffer_bin, tmp_path_factory.mktemp("dev"), dev=True)
     try:
         server.start()

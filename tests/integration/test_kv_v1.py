@@ -1,4 +1,5 @@
-"""KV v1 through hvac and raw HTTP, against `coffer server -dev` (KV v1 at secret/)."""
+"""KV v1 through hvac and raw HTTP, against `coffer server -dev` with secret/ remounted as KV v1
+(dev mode itself mounts KV v2 there, as Vault's does)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,24 @@ import uuid
 import hvac
 import pytest
 
-from coffer_harness import error_list
+from coffer_harness import Server, error_list
 
 ENVELOPE_KEYS = {"request_id", "lease_id", "renewable", "lease_duration", "data",
                  "wrap_info", "warnings", "auth", "mount_type"}
+
+
+@pytest.fixture(scope="module")
+def dev_server(coffer_bin, tmp_path_factory):
+    """A dev server whose secret/ mount is replaced by a KV v1 mount."""
+    server = Server(coffer_bin, tmp_path_factory.mktemp("dev-kv1"), dev=True)
+    try:
+        server.start()
+        for method, body in (("DELETE", None), ("POST", {"type": "kv", "options": {"version": "1"}})):
+            r = server.http(method, "/v1/sys/mounts/secret", token=server.root_token, json=body)
+            assert r.status_code == 204, f"{method} sys/mounts/secret: {r.status_code} {r.text}"
+        yield server
+    finally:
+        server.kill()
 
 
 @pytest.fixture(scope="module")
