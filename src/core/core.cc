@@ -7,7 +7,10 @@
 #include "barrier/barrier.h"
 #include "base/encoding.h"
 #include "crypto/random.h"
+#include "core/token_backend.h"
 #include "engines/cubbyhole/backend.h"
+#include "policy/acl.h"
+#include "policy/policy_store.h"
 #include "physical/backend.h"
 #include "seal/shamir.h"
 
@@ -46,6 +49,17 @@ StatusOr<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
   core->barrier_ = barrier::Barrier::Create(core->physical_.get());
   core->token_view_ = std::make_unique<logical::StorageView>(core->barrier_.get(), "sys/token/");
   core->tokens_ = std::make_unique<TokenStore>(core->token_view_.get());
+  core->policy_view_ = std::make_unique<logical::StorageView>(core->barrier_.get(), "sys/policy/");
+  core->policies_ = std::make_unique<policy::PolicyStore>(core->policy_view_.get());
+  Core* raw = core.get();
+  core->tokens_->SetOnRevoke([raw](const TokenEntry& entry) {
+    // A revoked token's cubbyhole goes with it.
+    auto cubby = raw->router_.Get("cubbyhole/");
+    if (cubby && !entry.accessor.empty()) {
+      Status cleared = logical::ClearPrefix(*cubby->view, cubbyhole::PrefixForToken(entry.accessor));
+      (void)cleared;  // best effort: the entries are unreachable without the token anyway
+    }
+  });
   RETURN_IF_ERROR(core->LoadSealConfig());
   return core;
 }
@@ -206,6 +220,7 @@ Status Core::Seal() {
 }
 
 void Core::PreSeal() {
+  StopPurger();
   sealed_.store(true, std::memory_order_release);
   router_.Clear();
   tokens_->Reset();
@@ -249,7 +264,59 @@ Status Core::PostUnseal() {
     ASSIGN_OR_RETURN(auto route, BuildRoute(m));
     RETURN_IF_ERROR(router_.Mount(std::move(route)));
   }
+  RETURN_IF_ERROR(policies_->Setup());
+  // The token auth method is built in at auth/token/ (it keeps its data in the token store).
+  if (!token_route_) {
+    token_route_ = std::make_shared<Route>();
+    token_route_->entry.path = "auth/token/";
+    token_route_->entry.type = "token";
+    token_route_->entry.description = "token based credentials";
+    token_route_->entry.accessor = "auth_token_" + RandomHex(4);
+    TokenBackendOptions topts;
+    topts.default_lease_ttl = default_lease_ttl_;
+    topts.max_lease_ttl = max_lease_ttl_;
+    policy::PolicyStore* store = policies_.get();
+    topts.policy_exists = [store](const std::string& name) {
+      auto p = store->Get(name);
+      return p.ok() && *p != nullptr;
+    };
+    token_route_->backend = NewTokenBackend(tokens_.get(), topts);
+  }
+  RETURN_IF_ERROR(router_.Mount(token_route_));
+  StartPurger();
   return OkStatus();
+}
+
+void Core::StartPurger() {
+  std::lock_guard lock(purger_mu_);
+  if (purger_.joinable()) return;
+  purger_stop_ = false;
+  purger_ = std::thread([this] {
+    std::unique_lock lock(purger_mu_);
+    while (!purger_stop_) {
+      purger_cv_.wait_for(lock, std::chrono::seconds(1));
+      if (purger_stop_) break;
+      lock.unlock();
+      {
+        // try_lock: a seal in progress holds the state exclusively and is waiting to stop us.
+        std::shared_lock state(state_mu_, std::try_to_lock);
+        if (state && !Sealed()) {
+          auto purged = tokens_->PurgeExpired();
+          (void)purged;  // a failed pass is retried on the next tick
+        }
+      }
+      lock.lock();
+    }
+  });
+}
+
+void Core::StopPurger() {
+  {
+    std::lock_guard lock(purger_mu_);
+    purger_stop_ = true;
+  }
+  purger_cv_.notify_all();
+  if (purger_.joinable()) purger_.join();
 }
 
 StatusOr<std::shared_ptr<Route>> Core::BuildRoute(const MountEntry& entry) {
@@ -281,7 +348,9 @@ StatusOr<std::shared_ptr<Route>> Core::BuildRoute(const MountEntry& entry) {
 
 Status Core::PersistMountTable() {
   std::vector<MountEntry> mounts;
-  for (const auto& r : router_.All()) mounts.push_back(r->entry);
+  for (const auto& r : router_.All()) {
+    if (r != token_route_) mounts.push_back(r->entry);  // the token method is built in
+  }
   return barrier_->Put(kMountTableKey, SerializeMountTable(mounts));
 }
 
@@ -339,6 +408,9 @@ Status Core::TuneMount(const std::string& path, const MountTune& tune) {
   std::lock_guard lock(mounts_mu_);
   if (Sealed()) return SealedError();
   ASSIGN_OR_RETURN(std::string normalized, NormalizeMountPath(path));
+  for (const char* untunable : {"sys/", "cubbyhole/", "identity/", "audit/"}) {
+    if (normalized.rfind(untunable, 0) == 0) return InvalidArgument("cannot tune \"" + normalized + "\"");
+  }
   auto route = router_.Get(normalized);
   if (!route) return InvalidArgument("no mount found at \"" + normalized + "\"");
   MountEntry updated = route->entry;
@@ -422,10 +494,6 @@ std::optional<std::pair<std::string, std::string>> Core::LookupMigration(const s
   return it->second;
 }
 
-bool Core::CallerCanSeeMount(const logical::Request& req, const std::string& mount_path) const {
-  return req.client_root;
-}
-
 Status Core::CheckMountPathAllowed(const std::string& path) const {
   for (const char* reserved : {"sys/", "auth/", "cubbyhole/", "identity/"}) {
     std::string r(reserved);
@@ -438,7 +506,9 @@ Status Core::CheckMountPathAllowed(const std::string& path) const {
 
 std::vector<MountEntry> Core::Mounts() const {
   std::vector<MountEntry> out;
-  for (const auto& r : router_.All()) out.push_back(r->entry);
+  for (const auto& r : router_.All()) {
+    if (r->entry.path.rfind("auth/", 0) != 0) out.push_back(r->entry);  // secrets engines only
+  }
   return out;
 }
 
@@ -456,10 +526,78 @@ StatusOr<TokenEntry> Core::Authenticate(const logical::Request& req) const {
   return std::move(*entry);
 }
 
-// Deny by default: until ACL policies exist, only root tokens hold any capability.
-Status Core::Authorize(const TokenEntry& token, const logical::Request& req) const {
-  if (token.IsRoot()) return OkStatus();
-  return PermissionDenied();
+StatusOr<std::shared_ptr<const policy::Acl>> Core::AclOf(const TokenEntry& token) const {
+  return policies_->AclFor(token.policies);
+}
+
+namespace {
+
+// Vault's root-protected paths: they need sudo (or root) on top of the capability itself.
+bool NeedsSudo(std::string_view path) {
+  struct Rule {
+    std::string_view pattern;
+    bool prefix;
+  };
+  static constexpr Rule kRules[] = {
+      {"sys/seal", false},          {"sys/step-down", false},        {"sys/rotate", false},
+      {"sys/remount", false},       {"sys/auth/", true},             {"sys/audit", false},
+      {"sys/audit/", true},         {"sys/raw", false},              {"sys/raw/", true},
+      {"sys/config/cors", false},   {"sys/config/auditing/", true},  {"sys/config/ui/headers/", true},
+      {"sys/plugins/catalog/", true}, {"sys/revoke-prefix/", true},  {"sys/revoke-force/", true},
+      {"sys/leases/revoke-prefix/", true}, {"sys/leases/revoke-force/", true},
+      {"sys/leases/lookup/", true}, {"sys/leases", false},
+      {"auth/token/revoke-orphan", true}, {"auth/token/accessors", true},
+  };
+  for (const Rule& r : kRules) {
+    if (r.prefix ? path.substr(0, r.pattern.size()) == r.pattern : path == r.pattern) return true;
+  }
+  return false;
+}
+
+// Paths any valid token may call; the handler itself filters by the caller's ACL (Vault lists
+// them as unauthenticated for the ACL check).
+bool SkipsAcl(std::string_view path) {
+  return path == "sys/internal/ui/mounts" || path.substr(0, 23) == "sys/internal/ui/mounts/";
+}
+
+}  // namespace
+
+Status Core::Authorize(const TokenEntry& token, logical::Request& req) const {
+  ASSIGN_OR_RETURN(auto acl, AclOf(token));
+  req.client_root = acl->root();
+  if (SkipsAcl(req.path)) {
+    req.client_sudo = req.client_root;
+    return OkStatus();
+  }
+  policy::AclResult result = acl->Check(req.path, req.operation, req.data);
+  if (!result.allowed) return PermissionDenied();
+  if (NeedsSudo(req.path) && !result.sudo) return PermissionDenied();
+  req.client_sudo = result.sudo;
+  return OkStatus();
+}
+
+bool Core::CallerCanSeeMount(const logical::Request& req, const std::string& mount_path) const {
+  if (req.client_root) return true;
+  auto token = tokens_->Lookup(req.client_token);
+  if (!token.ok() || !*token) return false;
+  auto acl = AclOf(**token);
+  return acl.ok() && (*acl)->HasMountAccess(mount_path);
+}
+
+StatusOr<std::vector<std::vector<std::string>>> Core::CapabilitiesOf(const std::string& token_or_accessor,
+                                                                     bool by_accessor,
+                                                                     const std::vector<std::string>& paths) const {
+  ASSIGN_OR_RETURN(auto entry, by_accessor ? tokens_->LookupByAccessor(token_or_accessor)
+                                           : tokens_->Lookup(token_or_accessor));
+  if (!entry) return InvalidArgument(by_accessor ? "invalid accessor" : "invalid token");
+  ASSIGN_OR_RETURN(auto acl, AclOf(*entry));
+  std::vector<std::vector<std::string>> out;
+  for (const auto& p : paths) {
+    std::string_view path = p;
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    out.push_back(acl->CapabilityNamesFor(path));
+  }
+  return out;
 }
 
 StatusOr<logical::Response> Core::HandleSealRequest(logical::Request& req) {
@@ -470,6 +608,7 @@ StatusOr<logical::Response> Core::HandleSealRequest(logical::Request& req) {
     std::shared_lock lock(state_mu_);
     if (Sealed()) return SealedError();
     ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
+    req.operation = logical::Operation::kUpdate;
     RETURN_IF_ERROR(Authorize(token, req));
   }
   RETURN_IF_ERROR(Seal());
@@ -485,24 +624,38 @@ StatusOr<logical::Response> Core::HandleRequest(logical::Request& req) {
   std::shared_lock lock(state_mu_);
   if (Sealed()) return SealedError();
   ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
-  RETURN_IF_ERROR(Authorize(token, req));
-  req.client_token_accessor = token.accessor;
-  req.client_root = token.IsRoot();
-  req.client_sudo = req.client_root;
+  return Dispatch(req, token);
+}
 
+StatusOr<logical::Response> Core::Dispatch(logical::Request& req, const TokenEntry& token) {
+  req.client_token_accessor = token.accessor;
   auto route = router_.Match(req.path);
   if (!route) {
+    // Not found only for callers allowed to know; everyone else learns nothing.
+    RETURN_IF_ERROR(Authorize(token, req));
     return NotFound("no handler for route \"" + req.path + "\". route entry not found.");
   }
   req.mount_point = route->entry.path;
   req.mount_type = route->entry.type;
   req.mount_accessor = route->entry.accessor;
-  req.storage = route->view.get();
+  req.storage = route->view ? route->view.get() : nullptr;
+  // As in Vault, the existence check decides whether a write needs "create" or "update".
   if (req.operation == logical::Operation::kUpdate) {
     ASSIGN_OR_RETURN(auto exists, route->backend->ExistenceCheck(req));
     if (exists.has_value() && !*exists) req.operation = logical::Operation::kCreate;
   }
-  return route->backend->HandleRequest(req);
+  RETURN_IF_ERROR(Authorize(token, req));
+
+  bool last_use = false;
+  if (token.num_uses > 0) {
+    ASSIGN_OR_RETURN(last_use, tokens_->UseToken(token));
+  }
+  auto result = route->backend->HandleRequest(req);
+  if (last_use) {
+    Status revoked = tokens_->RevokeTree(token.id_hash);
+    (void)revoked;  // the token is already unusable; tidy removes leftovers
+  }
+  return result;
 }
 
 }  // namespace coffer::core

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <thread>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +26,7 @@
 
 namespace coffer::physical { class Backend; }
 namespace coffer::barrier { class Barrier; }
+namespace coffer::policy { class PolicyStore; class Acl; }
 
 namespace coffer::core {
 
@@ -100,6 +103,12 @@ class Core {
   std::optional<std::pair<std::string, std::string>> LookupMigration(const std::string& id) const;
   // Whether the request's token may see the mount at `mount_path` (any capability below it).
   bool CallerCanSeeMount(const logical::Request& req, const std::string& mount_path) const;
+  // sys/capabilities*: the capability names the token (given as a token string, or an accessor
+  // when by_accessor) holds on each path, as Vault reports them (["root"], ["deny"], ...).
+  StatusOr<std::vector<std::vector<std::string>>> CapabilitiesOf(const std::string& token_or_accessor,
+                                                                 bool by_accessor,
+                                                                 const std::vector<std::string>& paths) const;
+  policy::PolicyStore* policies() const { return policies_.get(); }
   Status RotateKeyring();
   struct KeyInfo { uint32_t term; int64_t install_time; uint64_t encryptions; };
   StatusOr<KeyInfo> ActiveKey() const;
@@ -112,7 +121,13 @@ class Core {
   StatusOr<logical::Response> HandleUnauthenticated(logical::Request& req, bool* handled);
   StatusOr<logical::Response> HandleSealRequest(logical::Request& req);
   StatusOr<TokenEntry> Authenticate(const logical::Request& req) const;
-  Status Authorize(const TokenEntry& token, const logical::Request& req) const;
+  StatusOr<std::shared_ptr<const policy::Acl>> AclOf(const TokenEntry& token) const;
+  // The ACL check for req (whose operation is final): 403 unless allowed, and unless the
+  // caller holds sudo on root-protected paths. Sets req.client_sudo / req.client_root.
+  Status Authorize(const TokenEntry& token, logical::Request& req) const;
+  StatusOr<logical::Response> Dispatch(logical::Request& req, const TokenEntry& token);
+  void StartPurger();
+  void StopPurger();
   // Runs after the barrier is unsealed: token salt, mount table, engines.
   Status PostUnseal();
   void PreSeal();
@@ -139,6 +154,15 @@ class Core {
 
   std::unique_ptr<logical::StorageView> token_view_;
   std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<logical::StorageView> policy_view_;
+  std::unique_ptr<policy::PolicyStore> policies_;
+  std::shared_ptr<Route> token_route_;  // auth/token/, built in
+
+  // Purges expired tokens in the background while unsealed.
+  std::mutex purger_mu_;
+  std::condition_variable purger_cv_;
+  bool purger_stop_ = false;
+  std::thread purger_;
   Router router_;
   std::mutex mounts_mu_;  // serializes mount table changes
   std::map<std::string, logical::BackendFactory> factories_;

@@ -123,7 +123,8 @@ TEST_F(CoreTest, MountsPersistAcrossSealAndDisableRemovesData) {
   ASSERT_TRUE(Call(Operation::kUpdate, "sys/mounts/kv1", {{"type", "kv"}}).ok());
   ASSERT_TRUE(Call(Operation::kUpdate, "kv1/app", {{"password", "s3cret"}}).ok());
   ASSERT_TRUE(core_->Seal().ok());
-  ASSERT_TRUE(core_->SubmitUnsealKey(init.keys[0]).ok());
+  auto unsealed = core_->SubmitUnsealKey(init.keys[0]);
+  ASSERT_TRUE(unsealed.ok()) << unsealed.status().message();
   auto read = Call(Operation::kRead, "kv1/app");
   ASSERT_TRUE(read.ok()) << read.status().message();
   EXPECT_EQ(read->data["password"], "s3cret");
@@ -244,7 +245,8 @@ TEST_F(CoreTest, InternalUiMountsDescribesTheMountForTheKvCli) {
   EXPECT_EQ(r->data["path"], "team/kv/");
   EXPECT_EQ(r->data["type"], "kv");
   EXPECT_EQ(r->data["options"]["version"], "1");
-  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/nothing/here").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/nothing/here").status().code(),
+            StatusCode::kPermissionDenied);
 }
 
 }  // namespace

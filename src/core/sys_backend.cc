@@ -10,6 +10,7 @@
 #include "core/core.h"
 #include "crypto/random.h"
 #include "logical/framework.h"
+#include "policy/path_policy.h"
 
 namespace coffer::core {
 namespace {
@@ -237,12 +238,64 @@ std::vector<Path> InternalUiMountPaths(Core* core) {
   one.help_synopsis = "The mount serving a path, as the vault kv CLI expects.";
   one.operations[Operation::kRead] = [core](Request& req, const FieldData& f) -> StatusOr<Response> {
     auto mount = core->MountFor(f.GetString("path"));
-    if (!mount || mount->type == "system" || !core->CallerCanSeeMount(req, mount->path)) return NotFound();
+    if (!mount || mount->type == "system" || !core->CallerCanSeeMount(req, mount->path)) {
+      // Vault's answer whether the mount is missing or hidden, so callers learn nothing more.
+      return PermissionDenied("preflight capability check returned 403, please ensure client's policies grant "
+                              "access to path \"" + f.GetString("path").substr(0, 256) + "\"");
+    }
     json data = mount->ToApiJson();
     data["path"] = mount->path;
     return Response::WithData(std::move(data));
   };
   return {all, one};
+}
+
+// sys/capabilities, sys/capabilities-self, sys/capabilities-accessor.
+std::vector<Path> CapabilitiesPaths(Core* core) {
+  auto answer = [core](const std::string& who, bool by_accessor, const FieldData& f) -> StatusOr<Response> {
+    std::vector<std::string> paths = f.GetStringSlice("paths");
+    if (paths.empty() && f.Has("path")) paths = f.GetStringSlice("path");
+    if (paths.empty()) return InvalidArgument("missing required field \"paths\"");
+    ASSIGN_OR_RETURN(auto caps, core->CapabilitiesOf(who, by_accessor, paths));
+    json data = json::object();
+    for (size_t i = 0; i < paths.size(); ++i) data[paths[i]] = caps[i];
+    if (paths.size() == 1) data["capabilities"] = caps[0];
+    return Response::WithData(std::move(data));
+  };
+  std::vector<Field> common = {{"paths", FieldType::kStringSlice, "Paths to report capabilities for."},
+                               {"path", FieldType::kStringSlice, "Older name of \"paths\"."}};
+  Path by_token;
+  by_token.pattern = "capabilities";
+  by_token.fields = common;
+  by_token.fields.push_back({"token", FieldType::kString, "The token to check."});
+  by_token.help_synopsis = "The capabilities a token has on paths.";
+  auto token_handler = [answer](Request&, const FieldData& f) -> StatusOr<Response> {
+    if (f.GetString("token").empty()) return InvalidArgument("missing required field \"token\"");
+    return answer(f.GetString("token"), false, f);
+  };
+  by_token.operations[Operation::kUpdate] = token_handler;
+  by_token.operations[Operation::kCreate] = token_handler;
+
+  Path self;
+  self.pattern = "capabilities-self";
+  self.fields = common;
+  self.help_synopsis = "The capabilities the calling token has on paths.";
+  auto self_handler = [answer](Request& req, const FieldData& f) { return answer(req.client_token, false, f); };
+  self.operations[Operation::kUpdate] = self_handler;
+  self.operations[Operation::kCreate] = self_handler;
+
+  Path by_accessor;
+  by_accessor.pattern = "capabilities-accessor";
+  by_accessor.fields = common;
+  by_accessor.fields.push_back({"accessor", FieldType::kString, "The accessor of the token to check."});
+  by_accessor.help_synopsis = "The capabilities the token with an accessor has on paths.";
+  auto accessor_handler = [answer](Request&, const FieldData& f) -> StatusOr<Response> {
+    if (f.GetString("accessor").empty()) return InvalidArgument("missing required field \"accessor\"");
+    return answer(f.GetString("accessor"), true, f);
+  };
+  by_accessor.operations[Operation::kUpdate] = accessor_handler;
+  by_accessor.operations[Operation::kCreate] = accessor_handler;
+  return {by_token, self, by_accessor};
 }
 
 Path KeyStatusPath(Core* core) {
@@ -387,6 +440,8 @@ std::unique_ptr<logical::Backend> NewSystemBackend(Core* core) {
   std::vector<Path> paths = {MountsPath(core), MountPath(core), KeyStatusPath(core), RotatePath(core)};
   for (auto& p : RemountPaths(core)) paths.push_back(std::move(p));
   for (auto& p : InternalUiMountPaths(core)) paths.push_back(std::move(p));
+  for (auto& p : CapabilitiesPaths(core)) paths.push_back(std::move(p));
+  for (auto& p : policy::PolicyPaths(core->policies())) paths.push_back(std::move(p));
   for (auto& p : RandomPaths()) paths.push_back(std::move(p));
   for (auto& p : HashPaths()) paths.push_back(std::move(p));
   return std::make_unique<logical::FrameworkBackend>(
