@@ -546,7 +546,8 @@ bool NeedsSudo(std::string_view path) {
       {"sys/plugins/catalog/", true}, {"sys/revoke-prefix/", true},  {"sys/revoke-force/", true},
       {"sys/leases/revoke-prefix/", true}, {"sys/leases/revoke-force/", true},
       {"sys/leases/lookup/", true}, {"sys/leases", false},
-      {"auth/token/revoke-orphan", true}, {"auth/token/accessors", true},
+      // Vault protects "revoke-orphan/*" (the bare path checks sudo in the handler) and "accessors*".
+      {"auth/token/revoke-orphan/", true}, {"auth/token/accessors", true},
   };
   for (const Rule& r : kRules) {
     if (r.prefix ? path.substr(0, r.pattern.size()) == r.pattern : path == r.pattern) return true;

@@ -366,3 +366,40 @@ def error_list(resp: requests.Response) -> list:
 
 def error_text(resp: requests.Response) -> str:
     return " ".join(str(e) for e in error_list(resp))
+
+
+# ---- tokens, policies and mounts (used by the token/ACL/KV v2 suites) ------
+
+def unique(prefix: str = "t") -> str:
+    """A short unique name, so tests sharing one server never collide."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def put_policy(server: Server, name: str, rules: str, token: Optional[str] = None) -> None:
+    """Writes an ACL policy through `PUT sys/policy/:name` (asserting 204)."""
+    r = server.http("PUT", f"/v1/sys/policy/{name}", token=token or server.root_token,
+                    json={"policy": rules})
+    assert r.status_code == 204, f"policy {name}: {r.status_code} {r.text}"
+
+
+def create_token(server: Server, token: Optional[str] = None,
+                 path: str = "auth/token/create", **body) -> dict:
+    """Creates a token (by default as root); returns the response's `auth` block."""
+    r = server.http("POST", "/v1/" + path, token=token or server.root_token, json=body)
+    assert r.status_code == 200, f"{path} {body} -> {r.status_code} {r.text}"
+    auth = r.json()["auth"]
+    assert auth and auth["client_token"], r.text
+    return auth
+
+
+def token_alive(server: Server, token: str) -> bool:
+    """True if `auth/token/lookup-self` accepts the token, False on 403 (anything else fails)."""
+    r = server.http("GET", "/v1/auth/token/lookup-self", token=token)
+    assert r.status_code in (200, 403), f"lookup-self: {r.status_code} {r.text}"
+    return r.status_code == 200
+
+
+def mount_kv(server: Server, path: str, version: str = "1") -> None:
+    r = server.http("POST", f"/v1/sys/mounts/{path}", token=server.root_token,
+                    json={"type": "kv", "options": {"version": version}})
+    assert r.status_code == 204, f"mount {path}: {r.status_code} {r.text}"

@@ -124,8 +124,8 @@ def test_dev_storage_persists_ciphertext_only(make_server, tmp_path):
     server = make_server("dev-storage", dev=True, dev_storage=db)
     canary = "dev-canary-" + uuid.uuid4().hex
     client = server.client(server.root_token)
-    client.secrets.kv.v1.create_or_update_secret("c", {"v": canary}, mount_point="secret")
-    assert client.secrets.kv.v1.read_secret("c", mount_point="secret")["data"] == {"v": canary}
+    client.secrets.kv.v2.create_or_update_secret("c", {"v": canary}, mount_point="secret")  # dev: KV v2
+    assert client.secrets.kv.v2.read_secret_version("c", mount_point="secret")["data"]["data"] == {"v": canary}
     assert server.stop() == 0
     files = [p for p in tmp_path.iterdir() if p.name.startswith("dev.db")]
     assert db.exists() and db.stat().st_size > 0, "-dev-storage did not create the SQLite file"
