@@ -26,8 +26,6 @@ namespace {
 constexpr char kSealConfigKey[] = "core/seal-config";
 constexpr char kMountTableKey[] = "core/mounts";
 
-std::string ReportedVersion() { return std::string(kVaultApiVersion) + "+coffer." + kCofferVersion; }
-
 std::string RandomHex(size_t bytes) { return HexEncode(crypto::RandomBytes(bytes)); }
 
 }  // namespace
@@ -221,6 +219,10 @@ Status Core::Seal() {
 
 void Core::PreSeal() {
   StopPurger();
+  {
+    std::unique_lock lock(acl_cache_mu_);
+    acl_cache_.clear();
+  }
   sealed_.store(true, std::memory_order_release);
   router_.Clear();
   tokens_->Reset();
@@ -527,7 +529,17 @@ StatusOr<TokenEntry> Core::Authenticate(const logical::Request& req) const {
 }
 
 StatusOr<std::shared_ptr<const policy::Acl>> Core::AclOf(const TokenEntry& token) const {
-  return policies_->AclFor(token.policies);
+  uint64_t generation = policies_->generation();
+  {
+    std::shared_lock lock(acl_cache_mu_);
+    auto it = acl_cache_.find(token.id_hash);
+    if (it != acl_cache_.end() && it->second.generation == generation) return it->second.acl;
+  }
+  ASSIGN_OR_RETURN(auto acl, policies_->AclFor(token.policies));
+  std::unique_lock lock(acl_cache_mu_);
+  if (acl_cache_.size() >= 10000) acl_cache_.clear();  // bounded; entries are cheap to rebuild
+  acl_cache_[token.id_hash] = CachedAcl{generation, acl};
+  return acl;
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <thread>
+#include <unordered_map>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -157,6 +158,15 @@ class Core {
   std::unique_ptr<logical::StorageView> policy_view_;
   std::unique_ptr<policy::PolicyStore> policies_;
   std::shared_ptr<Route> token_route_;  // auth/token/, built in
+
+  // ACL per token (a token's policy list never changes), valid while the policy generation
+  // is unchanged: resolving 1,000 policy names on every request would dominate its cost.
+  struct CachedAcl {
+    uint64_t generation;
+    std::shared_ptr<const policy::Acl> acl;
+  };
+  mutable std::shared_mutex acl_cache_mu_;
+  mutable std::unordered_map<std::string, CachedAcl> acl_cache_;  // by token id_hash
 
   // Purges expired tokens in the background while unsealed.
   std::mutex purger_mu_;

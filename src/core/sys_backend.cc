@@ -7,6 +7,7 @@
 
 #include "base/duration.h"
 #include "base/encoding.h"
+#include "base/time_format.h"
 #include "core/core.h"
 #include "crypto/random.h"
 #include "logical/framework.h"
@@ -25,15 +26,6 @@ using logical::Response;
 using nlohmann::json;
 
 constexpr int64_t kMaxRandomBytes = 128 * 1024;
-
-std::string Rfc3339(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Mount options arrive as strings from the CLI and sometimes as numbers from libraries
 // ({"version": 2}); Vault stores them as strings.
@@ -305,7 +297,7 @@ Path KeyStatusPath(Core* core) {
   p.operations[Operation::kRead] = [core](Request&, const FieldData&) -> StatusOr<Response> {
     ASSIGN_OR_RETURN(auto k, core->ActiveKey());
     return Response::WithData(
-        {{"term", k.term}, {"install_time", Rfc3339(k.install_time)}, {"encryptions", k.encryptions}});
+        {{"term", k.term}, {"install_time", FormatRfc3339(k.install_time)}, {"encryptions", k.encryptions}});
   };
   return p;
 }

@@ -2,6 +2,8 @@
 // fields, the same policy/TTL/orphan rules, the same response shapes and error texts.
 #include "core/token_backend.h"
 
+#include "base/time_format.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -27,15 +29,6 @@ using logical::Response;
 using nlohmann::json;
 
 // ---- Small helpers ----------------------------------------------------------------------
-
-std::string Rfc3339(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Never throws on strings that are not valid UTF-8 (they get U+FFFD replacements).
 std::string Serialize(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -208,14 +201,14 @@ json LookupData(const TokenEntry& e, const std::string& id, int64_t now) {
   if (e.has_lease) {
     if (e.last_renewal_time != 0) {
       d["last_renewal_time"] = e.last_renewal_time;
-      d["last_renewal"] = Rfc3339(e.last_renewal_time);
+      d["last_renewal"] = FormatRfc3339(e.last_renewal_time);
     }
     if (e.expire_time != 0) {
-      d["expire_time"] = Rfc3339(e.expire_time);
+      d["expire_time"] = FormatRfc3339(e.expire_time);
       d["ttl"] = std::max<int64_t>(0, e.expire_time - now);
     }
     d["renewable"] = e.renewable && e.expire_time != 0 && !e.ExpiredAt(now);
-    d["issue_time"] = Rfc3339(e.creation_time);
+    d["issue_time"] = FormatRfc3339(e.creation_time);
   }
   return d;
 }

@@ -128,20 +128,29 @@ std::string WithoutSlash(std::string s) {
   return s;
 }
 
-// Locks the stripes of two tokens in a fixed order (once when they share a stripe), so two
-// threads locking the same pair can never deadlock.
+// Locks a new token's stripe exclusively and its parent's stripe shared, in a fixed order (once,
+// exclusively, when they share a stripe), so two threads can never deadlock. Sharing the
+// parent's stripe lets many children of one parent (say, the root token) be created and
+// committed at once, while a revocation of the parent (exclusive) still waits for them.
 class PairLock {
  public:
-  PairLock(std::mutex& a, std::mutex& b) {
-    std::mutex* first = &a;
-    std::mutex* second = &b;
-    if (std::less<std::mutex*>()(second, first)) std::swap(first, second);
-    first_ = std::unique_lock<std::mutex>(*first);
-    if (second != first) second_ = std::unique_lock<std::mutex>(*second);
+  PairLock(std::shared_mutex& exclusive, std::shared_mutex& shared) {
+    if (&exclusive == &shared) {
+      exclusive_ = std::unique_lock<std::shared_mutex>(exclusive);
+      return;
+    }
+    if (std::less<std::shared_mutex*>()(&shared, &exclusive)) {
+      shared_ = std::shared_lock<std::shared_mutex>(shared);
+      exclusive_ = std::unique_lock<std::shared_mutex>(exclusive);
+    } else {
+      exclusive_ = std::unique_lock<std::shared_mutex>(exclusive);
+      shared_ = std::shared_lock<std::shared_mutex>(shared);
+    }
   }
 
  private:
-  std::unique_lock<std::mutex> first_, second_;
+  std::unique_lock<std::shared_mutex> exclusive_;
+  std::shared_lock<std::shared_mutex> shared_;
 };
 
 }  // namespace
@@ -246,7 +255,7 @@ StatusOr<std::string> TokenStore::Hash(std::string_view value) const {
 
 StatusOr<std::string> TokenStore::HashToken(std::string_view token) const { return Hash(token); }
 
-std::mutex& TokenStore::StripeFor(std::string_view id_hash) const {
+std::shared_mutex& TokenStore::StripeFor(std::string_view id_hash) const {
   return stripes_[std::hash<std::string_view>()(id_hash) % kStripes];
 }
 

@@ -216,7 +216,7 @@ class TokenStore {
   static constexpr size_t kStripes = 64;
 
   StatusOr<std::string> Hash(std::string_view value) const;
-  std::mutex& StripeFor(std::string_view id_hash) const;
+  std::shared_mutex& StripeFor(std::string_view id_hash) const;
   // Reads an entry as stored (expired or pending ones included).
   StatusOr<std::optional<TokenEntry>> ReadEntry(std::string_view id_hash) const;
   Status WriteEntry(const TokenEntry& entry);
@@ -243,7 +243,7 @@ class TokenStore {
   mutable std::shared_mutex mu_;
   SecretBytes salt_;  // guarded by mu_
 
-  mutable std::array<std::mutex, kStripes> stripes_;
+  mutable std::array<std::shared_mutex, kStripes> stripes_;
 
   mutable std::mutex expiry_mu_;
   std::set<std::pair<int64_t, std::string>> expiry_queue_;  // guarded by expiry_mu_

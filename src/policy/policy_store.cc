@@ -185,6 +185,11 @@ StatusOr<std::vector<std::string>> PolicyStore::List() {
   return names;
 }
 
+uint64_t PolicyStore::generation() const {
+  std::shared_lock lock(mu_);
+  return generation_;
+}
+
 StatusOr<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& names) {
   std::vector<std::string> normalized;
   normalized.reserve(names.size());

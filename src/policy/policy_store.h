@@ -62,6 +62,9 @@ class PolicyStore {
   // ignores them; with none left the ACL denies everything. Any Put or Delete invalidates the
   // cache. The cache holds at most 1024 ACLs and 500,000 compiled rules in all; past either
   // bound it starts over.
+  // Changes whenever any policy changes: an ACL obtained at generation G stays valid while
+  // generation() == G (callers may cache it under that condition).
+  uint64_t generation() const;
   StatusOr<std::shared_ptr<const Acl>> AclFor(const std::vector<std::string>& names);
 
  private:
