@@ -21,11 +21,8 @@ echo "durable_write: scratch dir $tmp (filesystem $fs)"
 [[ "$fs" != tmpfs ]] || echo "durable_write: WARNING: $tmp is a tmpfs; fdatasync costs nothing there" >&2
 
 # --- Baseline: one writer, 8 KB overwrite + fdatasync, as fast as the disk allows.
-if command -v cc >/dev/null 2>&1 && cc -O2 -o "$tmp/fsync_probe" "$BENCH_DIR/fsync_probe.c" 2>"$tmp/cc.log"; then
-  probe=("$tmp/fsync_probe")
-else
-  probe=("$PY" "$BENCH_DIR/fsync_probe.py")
-fi
+fsync_probe_setup "$tmp"
+probe=("${FSYNC_PROBE[@]}")
 fsync_before="$("${probe[@]}" "$tmp/fsync_probe.dat" "$PROBE_SECONDS")"
 
 # --- Coffer with durable storage in the same directory.

@@ -181,3 +181,119 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 result() {
   if [[ -n "${BENCH_RESULTS:-}" ]]; then echo "$1=$2" >>"$BENCH_RESULTS"; fi
 }
+
+# http_expect CODES METHOD URL [TOKEN] [BODY]: like http, but CODES (comma-separated, e.g. 200,204)
+# must include the status; otherwise it stops the script naming the request and the answer.
+# Prints the response body.
+http_expect() {
+  local codes="$1" out status
+  shift
+  out="$(http "$@")"
+  status="${out%%$'\t'*}"
+  [[ ",$codes," == *",$status,"* ]] || die "$1 $2 answered $status (expected $codes): ${out#*$'\t'}"
+  printf '%s' "${out#*$'\t'}"
+}
+
+# json_get DOTTED.PATH: reads JSON on stdin and prints the value at the path (list indexes are
+# numbers; lists and objects are printed as JSON).
+json_get() {
+  "$PY" -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+print(v if isinstance(v, str) else json.dumps(v), end="")' "$1"
+}
+
+# bench_secret_json: prints the ~1.2 KB JSON object (compact, no newline) the read benchmarks store.
+bench_secret_json() {
+  "$PY" -c '
+import json
+v = {"username": "svc-payments", "password": "hunter2-but-longer-and-random-9f8e7d6c5b4a",
+     "url": "postgres://db.internal:5432/payments", "notes": ""}
+v["notes"] = "x" * (1200 - len(json.dumps(v, separators=(",", ":"))))
+print(json.dumps(v, separators=(",", ":")), end="")'
+}
+
+# put_policy ADDR TOKEN NAME HCL: writes an ACL policy (sys/policy/NAME).
+put_policy() {
+  local body
+  body="$("$PY" -c 'import json, sys; print(json.dumps({"policy": sys.argv[1]}), end="")' "$4")"
+  http_expect 200,204 POST "$1/v1/sys/policy/$3" "$2" "$body" >/dev/null
+}
+
+# create_token ADDR TOKEN BODY: auth/token/create with BODY (JSON); prints the new client token.
+create_token() {
+  local out
+  out="$(http_expect 200 POST "$1/v1/auth/token/create" "$2" "$3")" || exit 1
+  json_get auth.client_token <<<"$out"
+}
+
+# start_nginx_static DIR: starts nginx (one worker, no access log, keep-alive, everything under DIR)
+# serving the files in DIR/www as application/json; sets NGINX_PID and NGINX_ADDR and waits until
+# it answers. The baseline of the read benchmarks.
+start_nginx_static() {
+  local dir="$1" port d probe
+  port="$(free_port)"
+  chmod 755 "$dir" "$dir/www"
+  find "$dir/www" -type f -exec chmod 644 {} +
+  probe="$(cd "$dir/www" && find . -type f -print -quit)"
+  for d in body proxy fastcgi uwsgi scgi; do mkdir -p "$dir/nginx-$d"; done
+  cat >"$dir/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_requests 1000000;
+  open_file_cache max=16;
+  client_body_temp_path $dir/nginx-body;
+  proxy_temp_path $dir/nginx-proxy;
+  fastcgi_temp_path $dir/nginx-fastcgi;
+  uwsgi_temp_path $dir/nginx-uwsgi;
+  scgi_temp_path $dir/nginx-scgi;
+  server {
+    listen 127.0.0.1:$port;
+    root $dir/www;
+  }
+}
+NGINX
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" >"$dir/nginx.out" 2>&1 &
+  NGINX_PID=$!
+  bench_track "$NGINX_PID"
+  NGINX_ADDR="http://127.0.0.1:$port"
+  if ! wait_http "$NGINX_ADDR/${probe#./}" 10 "$NGINX_PID"; then
+    cat "$dir/nginx.out" "$dir/nginx-error.log" >&2 2>/dev/null || true
+    die "nginx did not start"
+  fi
+}
+
+# wrk_get OUTFILE URL TOKEN: GET URL with header X-Vault-Token: TOKEN, a WARMUP run (default 2s,
+# "0" skips it) then a DURATION run, THREADS threads, CONNS connections (defaults 10s, 2, 32);
+# the measured report goes to OUTFILE and is parsed (WRK_RPS, WRK_NON2XX, WRK_ERRORS, WRK_LAT_AVG).
+wrk_get() {
+  local out="$1" url="$2" token="$3"
+  local load=(-t"${THREADS:-2}" -c"${CONNS:-32}" -H "X-Vault-Token: $token")
+  if [[ "${WARMUP:-2s}" != 0 ]]; then
+    run_wrk "$out.warmup" "${load[@]}" -d"${WARMUP:-2s}" "$url"
+  fi
+  run_wrk "$out" "${load[@]}" -d"${DURATION:-10s}" "$url"
+  parse_wrk "$out"
+}
+
+# fsync_probe_setup DIR: sets FSYNC_PROBE (an array: the command) to the single-writer 8 KB
+# overwrite + fdatasync probe, compiled into DIR from fsync_probe.c (fsync_probe.py without a C
+# compiler). Run it as "${FSYNC_PROBE[@]}" FILE SECONDS; it prints ops/s.
+fsync_probe_setup() {
+  if command -v cc >/dev/null 2>&1 && cc -O2 -o "$1/fsync_probe" "$BENCH_DIR/fsync_probe.c" 2>"$1/cc.log"; then
+    FSYNC_PROBE=("$1/fsync_probe")
+  else
+    FSYNC_PROBE=("$PY" "$BENCH_DIR/fsync_probe.py")
+  fi
+}
