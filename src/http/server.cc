@@ -17,7 +17,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -54,7 +53,16 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using ErrorCode = boost::system::error_code;
-using TlsStream = beast::ssl_stream<tcp::socket>;
+// Everything runs on concrete io_context executors: a connection never leaves its io thread,
+// so the type-erased any_io_executor would only add an indirection to every operation.
+using IoExecutor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, IoExecutor>;
+using Acceptor = asio::basic_socket_acceptor<tcp, IoExecutor>;
+using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, IoExecutor>;
+using TlsStream = beast::ssl_stream<Socket>;
+template <class T>
+using Task = asio::awaitable<T, IoExecutor>;
+constexpr asio::use_awaitable_t<IoExecutor> kUseAwaitable;
 
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kBodyReadChunk = 64 * 1024;
@@ -71,7 +79,7 @@ constexpr std::string_view kHeaderTooLarge = "http: request header too large";
 constexpr std::string_view kMalformed = "malformed HTTP request";
 constexpr std::string_view kBadVersion = "unsupported HTTP version";
 
-auto Await(ErrorCode& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+auto Await(ErrorCode& ec) { return asio::redirect_error(kUseAwaitable, ec); }
 
 std::string FormatEndpoint(const tcp::endpoint& ep) {
   const asio::ip::address addr = ep.address();
@@ -288,16 +296,27 @@ class RequestParser final : public bhttp::basic_parser<true> {
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  // Both are thread-safe: they post to the session's strand.
+  // Both are thread-safe: they post to the session's io thread.
   virtual void PostBeginShutdown() = 0;  // close now if idle, else after the current response
   virtual void PostForceClose() = 0;     // close now
+};
+
+// One io thread and the io_context only it runs. A connection lives on one IoThread from
+// accept to close, so its handlers never hop threads and need no strand; concurrency hint 1
+// lets Asio skip waking other threads. Posting to it from another thread (the blocking pool,
+// Shutdown, the acceptor) stays safe: the hint does not turn Asio's locking off.
+struct IoThread {
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
 };
 
 struct Listener {
   ListenerOptions options;
   ssl::context* tls = nullptr;  // owned by ServerState::tls_contexts_
-  std::optional<tcp::acceptor> acceptor;
-  std::optional<asio::any_io_executor> strand;
+  IoThread* home = nullptr;     // runs the accept loop
+  std::optional<Acceptor> acceptor;
+  size_t next_thread = 0;  // round-robin cursor; touched only by the accept loop
   std::string bound;
 };
 
@@ -309,8 +328,9 @@ class ServerState {
         thread_count_(options_.threads > 0
                           ? options_.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-        ioc_(thread_count_),
-        blocking_pool_(static_cast<size_t>(std::max(1, options_.blocking_threads))) {}
+        blocking_pool_(static_cast<size_t>(std::max(1, options_.blocking_threads))) {
+    for (int i = 0; i < thread_count_; ++i) io_threads_.push_back(std::make_unique<IoThread>());
+  }
 
   ~ServerState() { Shutdown(std::chrono::seconds(30)); }
 
@@ -333,12 +353,12 @@ class ServerState {
  private:
   enum class State { kCreated, kRunning, kStopped };
 
-  asio::awaitable<void> AcceptLoop(Listener* listener);
-  void StartSession(Listener* listener, tcp::socket socket);
+  Task<void> AcceptLoop(Listener* listener);
+  void StartSession(Listener* listener, Socket socket);
   bool Register(const std::shared_ptr<SessionBase>& session);
   std::vector<std::shared_ptr<SessionBase>> SessionSnapshot();
   bool WaitForSessions(Clock::time_point until);
-  void RunIoThread();
+  static void RunIoThread(asio::io_context& ioc);
 
   const ServerOptions options_;
   Handler* const handler_;
@@ -353,20 +373,19 @@ class ServerState {
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
 
   // Declaration order is destruction order in reverse: acceptors and pending handlers (which
-  // own the sessions and their TLS streams) go before the io_context, the io_context before
-  // the TLS contexts and the session registry it may still touch.
+  // own the sessions and their TLS streams) go before the io_contexts, the io_contexts before
+  // the TLS contexts and the session registry they may still touch.
   std::vector<std::unique_ptr<ssl::context>> tls_contexts_;
-  asio::io_context ioc_;
+  std::vector<std::unique_ptr<IoThread>> io_threads_;  // thread_count_ of them
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::vector<std::thread> threads_;
   // Runs handlers that may block (durable writes waiting for a group commit), so they do not
-  // occupy the io threads and many of them can share one commit. Destroyed before ioc_.
+  // occupy the io threads and many of them can share one commit. Destroyed before the
+  // io_contexts.
   asio::thread_pool blocking_pool_;
 };
 
-// One connection. Stream is tcp::socket or TlsStream. All members are touched only on the
-// connection's strand: the coroutine, the watchdog timer and posted shutdown requests.
+// One connection. Stream is Socket or TlsStream. All members are touched only on the
+// connection's io thread: the coroutine, the watchdog timer and posted shutdown requests.
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -375,7 +394,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Session(ServerState* server, Stream stream, std::string remote_address)
       : server_(server),
         stream_(std::move(stream)),
-        executor_(Socket().get_executor()),
+        executor_(RawSocket().get_executor()),
         timer_(executor_) {
     request_.remote_address = std::move(remote_address);
     request_.tls = kTls;
@@ -383,7 +402,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     max_arm_ = std::min({options.header_timeout, options.idle_timeout, options.request_timeout});
   }
 
-  static asio::awaitable<void> Run(std::shared_ptr<Session> self) {
+  static Task<void> Run(std::shared_ptr<Session> self) {
     try {
       co_await self->Serve();
     } catch (const std::exception& e) {
@@ -409,7 +428,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   enum class Phase { kIdle, kActive, kClosing };
   enum class ReadOutcome { kRequest, kGone, kRejected };
 
-  tcp::socket& Socket() {
+  Socket& RawSocket() {
     if constexpr (kTls) {
       return stream_.next_layer();
     } else {
@@ -419,7 +438,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void CloseSocket() {
     ErrorCode ec;
-    Socket().close(ec);
+    RawSocket().close(ec);
   }
 
   void Finish() {
@@ -455,7 +474,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
   }
 
-  asio::awaitable<void> Serve() {
+  Task<void> Serve() {
     const ServerOptions& options = server_->options();
     deadline_ = Clock::now() + options.header_timeout;
     ArmTimer(std::min(deadline_, Clock::now() + max_arm_));
@@ -489,18 +508,19 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         co_return;
       }
 
-      // (Not a ?: expression: g++ 12 miscompiles co_await inside a conditional operator.)
-      ApiResponse response;
+      // (Not a ?: expression: g++ 12 miscompiles co_await inside a conditional operator. An
+      // optional, not a default-constructed ApiResponse, to build the response only once.)
+      std::optional<ApiResponse> response;
       if (server_->handler()->MayBlock(request_)) {
-        response = co_await CallHandlerOnPool();
+        response.emplace(co_await CallHandlerOnPool());
       } else {
-        response = CallHandler();
+        response.emplace(CallHandler());
       }
       // Checked after the handler so a response finished during Shutdown announces the close.
       bool keep_alive = parser_->keep_alive() && !shutting_down_ && !server_->stopping();
       bool head = request_.method == "HEAD";
       SetDeadline(Clock::now() + options.request_timeout);
-      if (!co_await WriteResponse(response, keep_alive, head)) co_return;
+      if (!co_await WriteResponse(*response, keep_alive, head)) co_return;
       if (!keep_alive || shutting_down_) {
         co_await CloseAfterResponse();
         co_return;
@@ -511,9 +531,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   // TLS only: reads the first bytes, answers a plaintext HTTP request with a 400 in
   // plaintext, otherwise runs the handshake on them. False when the connection is done.
-  asio::awaitable<bool> Handshake() {
+  Task<bool> Handshake() {
     ErrorCode ec;
-    size_t n = co_await Socket().async_read_some(buffer_.prepare(kReadChunk), Await(ec));
+    size_t n = co_await RawSocket().async_read_some(buffer_.prepare(kReadChunk), Await(ec));
     if (ec) co_return false;
     buffer_.commit(n);
     const auto* first = static_cast<const unsigned char*>(buffer_.data().data());
@@ -523,7 +543,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       SerializeHead(response, /*keep_alive=*/false, 11, &head_);
       std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(response.body)};
       SetDeadline(Clock::now() + server_->options().request_timeout);
-      co_await asio::async_write(Socket(), buffers, Await(ec));
+      co_await asio::async_write(RawSocket(), buffers, Await(ec));
       if (!ec) co_await DrainPlain();
       co_return false;
     }
@@ -536,7 +556,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   // Reads one complete request into request_; buffer_ may already hold its first bytes.
-  asio::awaitable<ReadOutcome> ReadRequest() {
+  Task<ReadOutcome> ReadRequest() {
     const ServerOptions& options = server_->options();
     request_.body.clear();
     parser_.emplace(&request_, &target_);
@@ -596,34 +616,33 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   ApiResponse CallHandler() {
-    ApiResponse response;
     try {
-      response = server_->handler()->Handle(request_);
+      ApiResponse response = server_->handler()->Handle(request_);
+      if (response.status < 200 || response.status > 599) {
+        return ErrorResponse(500, "internal error: invalid response status");
+      }
+      return response;
     } catch (...) {
       return ErrorResponse(500, "internal error");
     }
-    if (response.status < 200 || response.status > 599) {
-      return ErrorResponse(500, "internal error: invalid response status");
-    }
-    return response;
   }
 
   // Runs the handler on the blocking pool and resumes this coroutine on its own executor.
-  asio::awaitable<ApiResponse> CallHandlerOnPool() {
+  Task<ApiResponse> CallHandlerOnPool() {
     ApiResponse response;
-    co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+    co_await asio::async_initiate<const asio::use_awaitable_t<IoExecutor>&, void()>(
         [this, &response](auto resume) {
           asio::post(server_->blocking_pool(), [this, &response, resume = std::move(resume)]() mutable {
             response = CallHandler();
             asio::post(std::move(resume));  // back to the connection's executor
           });
         },
-        asio::use_awaitable);
+        kUseAwaitable);
     co_return response;
   }
 
   // False when the connection broke or timed out.
-  asio::awaitable<bool> WriteResponse(const ApiResponse& response, bool keep_alive, bool head) {
+  Task<bool> WriteResponse(const ApiResponse& response, bool keep_alive, bool head) {
     SerializeHead(response, keep_alive, parser_ ? parser_->version() : 11, &head_);
     bool send_body = !head && response.status != 204 && response.status != 304;
     std::array<asio::const_buffer, 2> buffers{
@@ -635,7 +654,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   // The response said "Connection: close": end TLS politely or let the peer read everything
   // before the socket goes away.
-  asio::awaitable<void> CloseAfterResponse() {
+  Task<void> CloseAfterResponse() {
     phase_ = Phase::kClosing;
     if (shutting_down_) co_return;  // Shutdown is waiting; the response is already sent
     SetDeadline(Clock::now() + kCloseGrace);
@@ -648,15 +667,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   // Half-closes and discards input until the peer closes, bounded by the deadline and size.
-  asio::awaitable<void> DrainPlain() {
+  Task<void> DrainPlain() {
     phase_ = Phase::kClosing;
     SetDeadline(std::min(deadline_, Clock::now() + kCloseGrace));
     ErrorCode ec;
-    Socket().shutdown(tcp::socket::shutdown_send, ec);
+    RawSocket().shutdown(Socket::shutdown_send, ec);
     size_t discarded = 0;
     while (!ec && discarded < kLingerMaxBytes) {
       buffer_.clear();
-      discarded += co_await Socket().async_read_some(buffer_.prepare(kReadChunk), Await(ec));
+      discarded += co_await RawSocket().async_read_some(buffer_.prepare(kReadChunk), Await(ec));
     }
   }
 
@@ -670,8 +689,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   ServerState* const server_;
   Stream stream_;
-  asio::any_io_executor executor_;
-  asio::steady_timer timer_;
+  IoExecutor executor_;
+  Timer timer_;
   Clock::time_point deadline_{};
   Clock::time_point armed_{};
   Clock::duration max_arm_{};
@@ -814,7 +833,10 @@ Status ServerState::Bind() {
     }
     const std::string where = "listener " + listener_options.address;
     ErrorCode ec;
-    listener->acceptor.emplace(ioc_);
+    // Listeners spread over the io threads; each hands its connections out round-robin.
+    listener->home = io_threads_[listeners_.size() % io_threads_.size()].get();
+    listener->next_thread = listeners_.size();
+    listener->acceptor.emplace(listener->home->ioc.get_executor());
     listener->acceptor->open(endpoint.protocol(), ec);
     if (!ec) listener->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) listener->acceptor->bind(endpoint, ec);
@@ -823,7 +845,6 @@ Status ServerState::Bind() {
     tcp::endpoint local = listener->acceptor->local_endpoint(ec);
     if (ec) return Unavailable(where + ": cannot listen: " + ec.message());
     listener->bound = FormatEndpoint(local);
-    listener->strand = asio::make_strand(ioc_);
     listeners_.push_back(std::move(listener));
   }
   return OkStatus();
@@ -839,17 +860,19 @@ void ServerState::Start() {
   std::lock_guard control(control_mu_);
   if (state_ != State::kCreated) return;
   state_ = State::kRunning;
-  work_.emplace(ioc_.get_executor());
+  for (auto& io : io_threads_) io->work.emplace(io->ioc.get_executor());
   for (auto& listener : listeners_) {
-    asio::co_spawn(*listener->strand, AcceptLoop(listener.get()), asio::detached);
+    asio::co_spawn(listener->home->ioc, AcceptLoop(listener.get()), asio::detached);
   }
-  for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { RunIoThread(); });
+  for (auto& io : io_threads_) {
+    io->thread = std::thread([&ioc = io->ioc] { RunIoThread(ioc); });
+  }
 }
 
-void ServerState::RunIoThread() {
+void ServerState::RunIoThread(asio::io_context& ioc) {
   for (;;) {
     try {
-      ioc_.run();
+      ioc.run();
       return;
     } catch (const std::exception& e) {
       spdlog::error("http: io thread error: {}", e.what());
@@ -857,31 +880,39 @@ void ServerState::RunIoThread() {
   }
 }
 
-asio::awaitable<void> ServerState::AcceptLoop(Listener* listener) {
+Task<void> ServerState::AcceptLoop(Listener* listener) {
   for (;;) {
     ErrorCode ec;
-    asio::any_io_executor executor = asio::make_strand(ioc_);
-    tcp::socket socket = co_await listener->acceptor->async_accept(executor, Await(ec));
+    // The new socket belongs to the io thread that will serve the connection for its life.
+    IoThread& target = *io_threads_[listener->next_thread++ % io_threads_.size()];
+    Socket socket = co_await listener->acceptor->async_accept(target.ioc.get_executor(), Await(ec));
     if (stopping()) co_return;
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       if (ec == asio::error::connection_aborted) continue;
       spdlog::warn("http: accept on {} failed: {}", listener->bound, ec.message());
       // Out of descriptors and the like: back off instead of spinning.
-      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      Timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
       co_await pause.async_wait(Await(ec));
       continue;
     }
-    StartSession(listener, std::move(socket));
+    if (&target == listener->home) {
+      StartSession(listener, std::move(socket));
+    } else {
+      // One cross-thread hand-off per connection; from here on it stays on `target`.
+      asio::post(target.ioc, [this, listener, socket = std::move(socket)]() mutable {
+        StartSession(listener, std::move(socket));
+      });
+    }
   }
 }
 
-void ServerState::StartSession(Listener* listener, tcp::socket socket) {
+void ServerState::StartSession(Listener* listener, Socket socket) {
   ErrorCode ec;
   socket.set_option(tcp::no_delay(true), ec);
   tcp::endpoint remote = socket.remote_endpoint(ec);
   if (ec) return;  // already disconnected
-  asio::any_io_executor executor = socket.get_executor();
+  IoExecutor executor = socket.get_executor();
   if (listener->tls != nullptr) {
     auto session = std::make_shared<Session<TlsStream>>(
         this, TlsStream(std::move(socket), *listener->tls), FormatEndpoint(remote));
@@ -890,9 +921,9 @@ void ServerState::StartSession(Listener* listener, tcp::socket socket) {
     }
   } else {
     auto session =
-        std::make_shared<Session<tcp::socket>>(this, std::move(socket), FormatEndpoint(remote));
+        std::make_shared<Session<Socket>>(this, std::move(socket), FormatEndpoint(remote));
     if (Register(session)) {
-      asio::co_spawn(executor, Session<tcp::socket>::Run(session), asio::detached);
+      asio::co_spawn(executor, Session<Socket>::Run(session), asio::detached);
     }
   }
 }
@@ -935,7 +966,7 @@ void ServerState::Shutdown(std::chrono::seconds deadline) {
     return;
   }
   for (auto& listener : listeners_) {
-    asio::post(*listener->strand, [acceptor = &*listener->acceptor] {
+    asio::post(listener->home->ioc, [acceptor = &*listener->acceptor] {
       ErrorCode ec;
       acceptor->close(ec);
     });
@@ -948,10 +979,13 @@ void ServerState::Shutdown(std::chrono::seconds deadline) {
     WaitForSessions(Clock::now() + std::chrono::seconds(1));
   }
   blocking_pool_.join();  // handlers still running finish and post their resumptions
-  work_.reset();
-  ioc_.stop();
-  for (auto& thread : threads_) thread.join();
-  threads_.clear();
+  for (auto& io : io_threads_) {
+    io->work.reset();
+    io->ioc.stop();
+  }
+  for (auto& io : io_threads_) {
+    if (io->thread.joinable()) io->thread.join();
+  }
   state_ = State::kStopped;
 }
 

@@ -52,8 +52,10 @@ struct ListenerOptions {
 
 struct ServerOptions {
   std::vector<ListenerOptions> listeners;
-  // io threads; 0 means std::thread::hardware_concurrency(). Handlers run on these threads,
-  // so a handler that blocks occupies one of them for that long.
+  // io threads; 0 means std::thread::hardware_concurrency(). Each runs its own event loop;
+  // accepted connections are dealt to them round-robin and stay on one for their whole life.
+  // Handlers run on these threads, so a handler that blocks holds up that thread's
+  // connections for that long.
   int threads = 0;
   // Threads for handlers whose Handler::MayBlock says so; they wait there instead of on an
   // io thread, so up to this many blocking requests (e.g. durable writes) run at once.

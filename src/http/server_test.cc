@@ -19,8 +19,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,15 +37,25 @@ using Clock = std::chrono::steady_clock;
 // ---------------------------------------------------------------------------------------------
 // A handler that records what it receives and answers according to the path.
 
+// Paths under /block are MayBlock (they run on the blocking pool); /block/slow also sleeps.
 class TestHandler : public Handler {
  public:
+  struct Call {
+    std::string path;
+    std::string remote_address;
+    std::thread::id thread;
+  };
+
+  bool MayBlock(const ApiRequest& req) const override { return req.path.rfind("/block", 0) == 0; }
+
   ApiResponse Handle(const ApiRequest& req) override {
     {
       std::lock_guard lock(mu_);
       requests_.push_back(req);
+      calls_.push_back({req.path, req.remote_address, std::this_thread::get_id()});
     }
     ApiResponse response;
-    if (req.path == "/slow") {
+    if (req.path == "/slow" || req.path == "/block/slow") {
       slow_entered_.set_value();
       std::this_thread::sleep_for(slow_duration_);
       response.body = "{\"slow\":\"done\"}";
@@ -71,6 +84,10 @@ class TestHandler : public Handler {
     std::lock_guard lock(mu_);
     return requests_;
   }
+  std::vector<Call> Calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
   ApiRequest Last() {
     std::lock_guard lock(mu_);
     return requests_.empty() ? ApiRequest() : requests_.back();
@@ -82,6 +99,7 @@ class TestHandler : public Handler {
  private:
   std::mutex mu_;
   std::vector<ApiRequest> requests_;
+  std::vector<Call> calls_;
   std::promise<void> slow_entered_;
   std::chrono::milliseconds slow_duration_{500};
 };
@@ -685,6 +703,96 @@ TEST_F(ServerTest, ShutdownDeadlineBoundsASlowClient) {
   EXPECT_LT(elapsed, 4s);
   EXPECT_TRUE(client.WaitForClose(2s));
   EXPECT_TRUE(handler_.Requests().empty());
+}
+
+TEST_F(ServerTest, ShutdownLetsInFlightBlockingRequestFinish) {
+  StartWith(PlainOptions());
+  handler_.set_slow_duration(700ms);
+  auto entered = handler_.SlowEntered();
+  TestClient client(port_);
+  client.Send(Request("POST", "/block/slow", "payload"));
+  ASSERT_EQ(entered.wait_for(10s), std::future_status::ready);
+
+  std::thread stopper([&] { server_->Shutdown(10s); });
+  auto response = client.Read();
+  stopper.join();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "{\"slow\":\"done\"}");
+  EXPECT_EQ(response->Header("connection"), "close");
+}
+
+// A handler that may block runs on the blocking pool, so the io thread keeps serving other
+// connections meanwhile.
+TEST_F(ServerTest, BlockingHandlerDoesNotHoldUpTheIoThread) {
+  ServerOptions options = PlainOptions();
+  options.threads = 1;
+  StartWith(options);
+  handler_.set_slow_duration(1500ms);
+  auto entered = handler_.SlowEntered();
+  TestClient slow(port_);
+  slow.Send(Request("PUT", "/block/slow", "x"));
+  ASSERT_EQ(entered.wait_for(10s), std::future_status::ready);
+
+  TestClient fast(port_);
+  auto start = Clock::now();
+  fast.Send(Request("GET", "/fast"));
+  auto fast_response = fast.Read();
+  ASSERT_TRUE(fast_response.has_value());
+  EXPECT_EQ(fast_response->body, "{\"path\":\"/fast\"}");
+  EXPECT_LT(Clock::now() - start, 1s);
+
+  auto slow_response = slow.Read();
+  ASSERT_TRUE(slow_response.has_value());
+  EXPECT_EQ(slow_response->body, "{\"slow\":\"done\"}");
+  // The connection is still usable after its request came back from the pool.
+  slow.Send(Request("GET", "/again"));
+  auto again = slow.Read();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->body, "{\"path\":\"/again\"}");
+
+  std::thread::id io_thread;
+  for (const auto& call : handler_.Calls()) {
+    if (call.path == "/fast") io_thread = call.thread;
+  }
+  for (const auto& call : handler_.Calls()) {
+    if (call.path == "/block/slow") {
+      EXPECT_NE(call.thread, io_thread);
+    } else {
+      EXPECT_EQ(call.thread, io_thread) << call.path;
+    }
+  }
+}
+
+// Connections are dealt to the io threads in turn and each stays on its thread, also after a
+// request that went through the blocking pool.
+TEST_F(ServerTest, EachConnectionStaysOnOneIoThread) {
+  ServerOptions options = PlainOptions();
+  options.threads = 2;
+  StartWith(options);
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<TestClient>(port_));
+    ASSERT_TRUE(clients.back()->connected());
+  }
+  for (int round = 0; round < 5; ++round) {
+    for (auto& client : clients) {
+      client->Send(Request(round == 2 ? "POST" : "GET", round == 2 ? "/block/x" : "/x", "y"));
+      ASSERT_TRUE(client->Read().has_value());
+    }
+  }
+  std::map<std::string, std::set<std::thread::id>> threads_by_connection;
+  std::set<std::thread::id> io_threads;
+  for (const auto& call : handler_.Calls()) {
+    if (call.path == "/block/x") continue;
+    threads_by_connection[call.remote_address].insert(call.thread);
+    io_threads.insert(call.thread);
+  }
+  ASSERT_EQ(threads_by_connection.size(), 4u);
+  for (const auto& [remote, threads] : threads_by_connection) {
+    EXPECT_EQ(threads.size(), 1u) << remote;
+  }
+  EXPECT_EQ(io_threads.size(), 2u);
 }
 
 TEST(ServerLifecycleTest, PortZeroIsResolvedAndReported) {

@@ -1,14 +1,17 @@
 #include "physical/sqlite.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "physical/list_util.h"
+#include "physical/sqlite_vfs.h"
 
 namespace coffer::physical {
 namespace {
@@ -138,6 +142,18 @@ StatusOr<int64_t> QueryInt(sqlite3* db, const char* sql, std::string_view action
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
+// The WAL bounds in pages, made consistent: at least one page, the cap no lower than the
+// checkpoint size, both far from overflowing a size in bytes.
+constexpr uint64_t kWalPagesLimit = uint64_t{1} << 30;
+
+uint64_t WalCheckpointPages(const SqliteOptions& options) {
+  return std::clamp<uint64_t>(options.wal_checkpoint_pages, 1, kWalPagesLimit);
+}
+
+uint64_t WalMaxPages(const SqliteOptions& options) {
+  return std::clamp<uint64_t>(options.wal_max_pages, WalCheckpointPages(options), kWalPagesLimit);
+}
+
 // Makes sure the directory exists and the file exists with mode 0600 before SQLite opens it;
 // SQLite gives the -wal and -shm files the mode of the database file.
 Status PrepareFile(const std::string& path) {
@@ -177,9 +193,10 @@ Status PrepareFile(const std::string& path) {
   return OkStatus();
 }
 
-StatusOr<DbPtr> OpenConnection(const SqliteOptions& options, int flags) {
+// `vfs` is a registered VFS name, or nullptr for SQLite's default.
+StatusOr<DbPtr> OpenConnection(const SqliteOptions& options, int flags, const char* vfs = nullptr) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(options.path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(options.path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, vfs);
   DbPtr db(raw);
   if (rc != SQLITE_OK) {
     return SqliteError(db.get(), rc, "open \"" + options.path + "\"");
@@ -273,21 +290,62 @@ struct WriteOp {
   std::string_view value;
 };
 
-// One caller's write, owned by the caller (who blocks until `done`). The writer thread reads
-// `ops` and writes `result` while the caller waits; `done` is guarded by the backend's mutex.
+// One caller's write, owned by the caller, who blocks until the batch holding it completes. The
+// writer thread reads `ops` and writes `result` while the caller waits.
 struct WriteRequest {
   std::vector<WriteOp> ops;
   Status result;
-  bool done = false;
-  std::condition_variable cv;
+};
+
+// Where the callers of one batch wait for it: a futex word holding the number of the last
+// finished batch that used it. Batches are numbered from 1 (modulo 2^32) and batch n uses
+// completions_[n % 2]; only two batches are ever unfinished (the one committing and the one
+// filling), so one wake reaches exactly one batch's callers. A bare futex rather than a
+// condition variable: the woken callers do not then queue up on a mutex one after another,
+// which cost each write several more context switches.
+class BatchCompletion {
+ public:
+  void WaitFor(uint32_t batch) {
+    while (true) {
+      uint32_t seen = done_through_.load(std::memory_order_acquire);
+      if (static_cast<int32_t>(seen - batch) >= 0) return;
+      // Returns at once when the word no longer holds `seen`; spurious returns loop.
+      syscall(SYS_futex, Word(), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+    }
+  }
+
+  // Everything the writer stored before this call is visible to the woken callers.
+  void Finish(uint32_t batch) {
+    done_through_.store(batch, std::memory_order_release);
+    syscall(SYS_futex, Word(), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+  }
+
+ private:
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                std::atomic<uint32_t>::is_always_lock_free);
+  uint32_t* Word() { return reinterpret_cast<uint32_t*>(&done_through_); }
+
+  std::atomic<uint32_t> done_through_{0};
+};
+
+// The checkpointer's connection; used only by the checkpointer thread once the backend runs.
+struct Checkpointer {
+  DbPtr db;
 };
 
 class SqliteBackendImpl : public SqliteBackend {
  public:
-  SqliteBackendImpl(SqliteOptions options, Writer writer, std::unique_ptr<Reader> first_reader)
-      : options_(std::move(options)), writer_(std::move(writer)) {
+  SqliteBackendImpl(SqliteOptions options, Writer writer, Checkpointer checkpointer,
+                    std::unique_ptr<Reader> first_reader)
+      : options_(std::move(options)),
+        checkpoint_pages_(WalCheckpointPages(options_)),
+        max_wal_pages_(WalMaxPages(options_)),
+        writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)) {
     idle_readers_.push_back(std::move(first_reader));
     open_readers_ = 1;
+    // Replaces SQLite's automatic checkpoint on commit; see AfterCommit.
+    sqlite3_wal_hook(writer_.db.get(), &SqliteBackendImpl::OnWalCommit, this);
   }
 
   ~SqliteBackendImpl() override {
@@ -297,13 +355,20 @@ class SqliteBackendImpl : public SqliteBackend {
     }
     queue_cv_.notify_one();
     if (writer_thread_.joinable()) writer_thread_.join();
+    {
+      std::lock_guard lock(ckpt_mu_);
+      ckpt_stopping_ = true;
+    }
+    ckpt_cv_.notify_one();
+    if (checkpointer_thread_.joinable()) checkpointer_thread_.join();
   }
 
   Status Start() {
     try {
+      checkpointer_thread_ = std::thread([this] { CheckpointerLoop(); });
       writer_thread_ = std::thread([this] { WriterLoop(); });
     } catch (const std::system_error&) {
-      return InternalError("sqlite storage: cannot start the writer thread");
+      return InternalError("sqlite storage: cannot start the writer and checkpointer threads");
     }
     return OkStatus();
   }
@@ -313,6 +378,9 @@ class SqliteBackendImpl : public SqliteBackend {
     stats.write_requests = write_requests_.load();
     stats.commits = commits_.load();
     stats.batch_fallbacks = batch_fallbacks_.load();
+    stats.checkpoints = checkpoints_.load();
+    stats.checkpoint_failures = checkpoint_failures_.load();
+    stats.wal_pages = wal_pages_.load();
     return stats;
   }
 
@@ -444,32 +512,107 @@ class SqliteBackendImpl : public SqliteBackend {
   Status Submit(std::vector<WriteOp> ops) {
     WriteRequest request;
     request.ops = std::move(ops);
-    std::unique_lock lock(mu_);
-    if (stopping_) return Unavailable("sqlite storage: closed");
-    queue_.push_back(&request);
+    uint32_t batch;
+    bool wake_writer;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return Unavailable("sqlite storage: closed");
+      queue_.push_back(&request);
+      batch = filling_batch_;
+      wake_writer = writer_idle_;
+      writer_idle_ = false;
+    }
     ++write_requests_;
-    queue_cv_.notify_one();
-    request.cv.wait(lock, [&] { return request.done; });
+    if (wake_writer) queue_cv_.notify_one();
+    completions_[batch % 2].WaitFor(batch);
     return request.result;
   }
 
   void WriterLoop() {
     pthread_setname_np(pthread_self(), "coffer-sqlite-w");
-    std::unique_lock lock(mu_);
+    std::vector<WriteRequest*> batch;
     while (true) {
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and every queued write is done
-      std::vector<WriteRequest*> batch;
-      batch.swap(queue_);
-      lock.unlock();
-      ApplyBatch(batch);
-      lock.lock();
-      // Notify while holding the lock: a request lives on its caller's stack and may vanish as
-      // soon as the caller sees done.
-      for (WriteRequest* request : batch) {
-        request->done = true;
-        request->cv.notify_one();
+      uint32_t number;
+      {
+        std::unique_lock lock(mu_);
+        if (queue_.empty() && !stopping_) {
+          writer_idle_ = true;
+          queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+          writer_idle_ = false;
+        }
+        if (queue_.empty()) return;  // stopping, and every queued write is done
+        batch.swap(queue_);
+        number = filling_batch_++;
       }
+      ApplyBatch(batch);
+      // The requests live on their callers' stacks and may vanish once the batch is marked done,
+      // so nothing below touches them.
+      batch.clear();
+      completions_[number % 2].Finish(number);
+      AfterCommit();
+    }
+  }
+
+  // Called by SQLite on the writer thread after each commit with the WAL's size in pages.
+  static int OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+    static_cast<SqliteBackendImpl*>(self)->wal_pages_ = static_cast<uint64_t>(pages);
+    return SQLITE_OK;
+  }
+
+  // Keeps the WAL small without making commits wait: once it passes checkpoint_pages_, the
+  // checkpointer thread copies it into the database (the long part: page writes and an fsync of
+  // the database). Commits go on meanwhile, so that checkpoint cannot cover them; when it is done
+  // the writer checkpoints the few pages committed since, and then the next commit can restart the
+  // WAL from its beginning (SQLite does that only when every frame has been copied), reusing the
+  // file instead of growing it. Past max_wal_pages_ the writer checkpoints everything itself,
+  // waiting up to busy_timeout for readers, so the WAL stays bounded whatever readers or other
+  // processes do; when that fails, it tries again after checkpoint_pages_ more pages.
+  void AfterCommit() {
+    uint64_t pages = wal_pages_.load();
+    if (pages < checkpoint_pages_) return;
+    if (pages >= max_wal_pages_ && pages >= forced_retry_pages_) {
+      bool ok = CheckpointOnWriter(SQLITE_CHECKPOINT_RESTART);
+      forced_retry_pages_ = ok ? 0 : pages + checkpoint_pages_;
+      if (ok) return;
+    }
+    bool catch_up = false;
+    {
+      std::lock_guard lock(ckpt_mu_);
+      if (ckpt_running_) return;
+      if (ckpt_finished_ != ckpt_caught_up_) {
+        ckpt_caught_up_ = ckpt_finished_;
+        catch_up = true;
+      } else {
+        ckpt_running_ = true;
+      }
+    }
+    if (catch_up) {
+      CheckpointOnWriter(SQLITE_CHECKPOINT_PASSIVE);
+    } else {
+      ckpt_cv_.notify_one();
+    }
+  }
+
+  bool CheckpointOnWriter(int mode) {
+    int rc = sqlite3_wal_checkpoint_v2(writer_.db.get(), nullptr, mode, nullptr, nullptr);
+    ++(rc == SQLITE_OK ? checkpoints_ : checkpoint_failures_);
+    return rc == SQLITE_OK;
+  }
+
+  void CheckpointerLoop() {
+    pthread_setname_np(pthread_self(), "coffer-sqlite-c");
+    std::unique_lock lock(ckpt_mu_);
+    while (true) {
+      ckpt_cv_.wait(lock, [&] { return ckpt_stopping_ || ckpt_running_; });
+      if (ckpt_stopping_) return;
+      lock.unlock();
+      // PASSIVE: copies what no reader still needs and never blocks the writer or readers.
+      int rc = sqlite3_wal_checkpoint_v2(checkpointer_.db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                         nullptr, nullptr);
+      ++(rc == SQLITE_OK ? checkpoints_ : checkpoint_failures_);
+      lock.lock();
+      ckpt_running_ = false;
+      ++ckpt_finished_;
     }
   }
 
@@ -492,24 +635,31 @@ class SqliteBackendImpl : public SqliteBackend {
     for (WriteRequest* request : batch) request->result = ApplyAlone(*request);
   }
 
-  // Inside an open transaction, applies every request in its own savepoint so a failing
-  // request rolls back only itself and gets its own error, then commits. An error return means
-  // nothing of the batch was committed and the transaction is closed.
+  // Inside an open transaction, applies every request so that a failing request rolls back
+  // only itself and gets its own error, then commits: a request of several ops runs in its own
+  // savepoint; a single op needs none, as SQLite undoes a failed statement by itself. An error
+  // return means nothing of the batch was committed and the transaction is closed.
   Status ApplyGroupedInTransaction(const std::vector<WriteRequest*>& batch) {
     sqlite3* db = writer_.db.get();
     for (WriteRequest* request : batch) {
-      Status status = Run(db, writer_.savepoint.get(), "savepoint");
-      if (!status.ok()) return RollbackWith(status);
-      Status applied = ApplyOps(*request);
-      if (applied.ok()) {
-        status = Run(db, writer_.release.get(), "release savepoint");
-      } else {
-        // Some errors (disk full, I/O) make SQLite roll back the whole transaction.
-        if (sqlite3_get_autocommit(db)) return applied;
-        status = Run(db, writer_.rollback_to.get(), "rollback to savepoint");
-        if (status.ok()) status = Run(db, writer_.release.get(), "release savepoint");
+      bool guarded = request->ops.size() > 1;
+      Status status;
+      if (guarded) {
+        status = Run(db, writer_.savepoint.get(), "savepoint");
+        if (!status.ok()) return RollbackWith(status);
       }
-      if (!status.ok()) return RollbackWith(status);
+      Status applied = ApplyOps(*request);
+      // Some errors (disk full, I/O) make SQLite roll back the whole transaction.
+      if (!applied.ok() && sqlite3_get_autocommit(db)) return applied;
+      if (guarded) {
+        if (applied.ok()) {
+          status = Run(db, writer_.release.get(), "release savepoint");
+        } else {
+          status = Run(db, writer_.rollback_to.get(), "rollback to savepoint");
+          if (status.ok()) status = Run(db, writer_.release.get(), "release savepoint");
+        }
+        if (!status.ok()) return RollbackWith(status);
+      }
       request->result = applied;
     }
     Status committed = Run(db, writer_.commit.get(), "commit");
@@ -557,13 +707,28 @@ class SqliteBackendImpl : public SqliteBackend {
   }
 
   const SqliteOptions options_;
-  Writer writer_;  // used only by the writer thread after Start()
+  const uint64_t checkpoint_pages_;
+  const uint64_t max_wal_pages_;
+  Writer writer_;                    // used only by the writer thread after Start()
+  Checkpointer checkpointer_;        // used only by the checkpointer thread after Start()
+  uint64_t forced_retry_pages_ = 0;  // used only by the writer thread; see AfterCommit
 
   std::mutex mu_;
-  std::condition_variable queue_cv_;  // signalled when queue_ grows or stopping_ is set
-  std::vector<WriteRequest*> queue_;  // guarded by mu_
+  std::condition_variable queue_cv_;  // signalled when the idle writer has work or must stop
+  std::vector<WriteRequest*> queue_;  // guarded by mu_; the batch being filled
+  uint32_t filling_batch_ = 1;        // guarded by mu_; the number of the batch being filled
+  bool writer_idle_ = false;          // guarded by mu_; the writer waits on queue_cv_
   bool stopping_ = false;             // guarded by mu_
+  BatchCompletion completions_[2];
   std::thread writer_thread_;
+
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;  // signalled when ckpt_running_ or ckpt_stopping_ is set
+  bool ckpt_running_ = false;        // guarded by ckpt_mu_; asked for or running in the background
+  uint64_t ckpt_finished_ = 0;       // guarded by ckpt_mu_; background checkpoints finished
+  uint64_t ckpt_caught_up_ = 0;      // guarded by ckpt_mu_; ckpt_finished_ at the last catch-up
+  bool ckpt_stopping_ = false;       // guarded by ckpt_mu_
+  std::thread checkpointer_thread_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;                    // signalled when a reader is returned
@@ -573,11 +738,16 @@ class SqliteBackendImpl : public SqliteBackend {
   std::atomic<uint64_t> write_requests_{0};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> batch_fallbacks_{0};
+  std::atomic<uint64_t> checkpoints_{0};
+  std::atomic<uint64_t> checkpoint_failures_{0};
+  std::atomic<uint64_t> wal_pages_{0};  // written only by the writer thread
 };
 
 StatusOr<Writer> OpenWriter(const SqliteOptions& options) {
   Writer w;
-  ASSIGN_OR_RETURN(w.db, OpenConnection(options, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  // The writer alone writes the WAL, so it alone needs WAL writes gathered per commit.
+  ASSIGN_OR_RETURN(w.db, OpenConnection(options, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                        internal::CoalescingWalVfsName()));
   sqlite3* db = w.db.get();
   if (options.max_entry_bytes > 0) {
     size_t limit = std::min<size_t>(options.max_entry_bytes, 0x7fffffff);
@@ -590,6 +760,15 @@ StatusOr<Writer> OpenWriter(const SqliteOptions& options) {
   }
   RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL", "set synchronous"));
   RETURN_IF_ERROR(InitSchema(db, options.path));
+  // SQLite reuses the WAL file from its start after a complete checkpoint and never shrinks it
+  // unless told to: once the WAL outgrew its bound, the first commit after the next restart cuts it
+  // back to that size. Normal cycles stay well below it, so the file is not regrown every cycle.
+  ASSIGN_OR_RETURN(int64_t page_size, QueryInt(db, "PRAGMA page_size", "read page size"));
+  constexpr int64_t kWalHeaderBytes = 32, kWalFrameHeaderBytes = 24;
+  int64_t wal_limit = kWalHeaderBytes + static_cast<int64_t>(WalMaxPages(options)) *
+                                            (page_size + kWalFrameHeaderBytes);
+  std::string limit_pragma = "PRAGMA journal_size_limit = " + std::to_string(wal_limit);
+  RETURN_IF_ERROR(Exec(db, limit_pragma.c_str(), "set journal size limit"));
   ASSIGN_OR_RETURN(w.put, Prepare(db,
                                   "INSERT INTO kv (key, value) VALUES (?1, ?2) "
                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
@@ -601,6 +780,15 @@ StatusOr<Writer> OpenWriter(const SqliteOptions& options) {
   ASSIGN_OR_RETURN(w.release, Prepare(db, "RELEASE request"));
   ASSIGN_OR_RETURN(w.rollback_to, Prepare(db, "ROLLBACK TO request"));
   return w;
+}
+
+StatusOr<Checkpointer> OpenCheckpointer(const SqliteOptions& options) {
+  Checkpointer c;
+  ASSIGN_OR_RETURN(c.db, OpenConnection(options, SQLITE_OPEN_READWRITE));
+  // A checkpoint syncs the database file before it lets the WAL be reused only when its
+  // connection syncs at all; FULL, like the writer, to say so plainly.
+  RETURN_IF_ERROR(Exec(c.db.get(), "PRAGMA synchronous = FULL", "configure checkpointer"));
+  return c;
 }
 
 }  // namespace
@@ -615,8 +803,10 @@ StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const SqliteOptions
   }
   RETURN_IF_ERROR(PrepareFile(options.path));
   ASSIGN_OR_RETURN(Writer writer, OpenWriter(options));
+  ASSIGN_OR_RETURN(Checkpointer checkpointer, OpenCheckpointer(options));
   ASSIGN_OR_RETURN(std::unique_ptr<Reader> reader, Reader::Open(options));
-  auto backend = std::make_unique<SqliteBackendImpl>(options, std::move(writer), std::move(reader));
+  auto backend = std::make_unique<SqliteBackendImpl>(options, std::move(writer),
+                                                     std::move(checkpointer), std::move(reader));
   RETURN_IF_ERROR(backend->Start());
   return std::unique_ptr<SqliteBackend>(std::move(backend));
 }

@@ -3,7 +3,10 @@
 // Writes go through a single writer thread that commits everything queued at that moment in one
 // transaction (group commit): many concurrent writers share one fsync, and each write returns
 // only after the commit containing it is durable. Reads use a small pool of separate
-// connections and never wait for the writer. The file and its -wal/-shm companions get mode 0600.
+// connections and never wait for the writer. Checkpoints (copying the WAL into the database file)
+// run on a background thread, so a commit never waits for one; the WAL is then reused from its
+// start, and a size cap keeps it bounded. The writer hands each commit's WAL frames to the OS in
+// one write (sqlite_vfs.h). The file and its -wal/-shm companions get mode 0600.
 #pragma once
 
 #include <chrono>
@@ -27,12 +30,21 @@ struct SqliteOptions {
   // Largest stored row (key plus value) in bytes; a larger write fails with kInvalidArgument.
   // 0 keeps SQLite's own limit (about 1 GB).
   size_t max_entry_bytes = 0;
+  // WAL size in pages (4 KiB) at which a background thread checkpoints it into the database.
+  size_t wal_checkpoint_pages = 1000;
+  // The WAL's bound in pages: once a commit leaves it this large (readers or another process kept
+  // background checkpoints from finishing), the writer checkpoints before the next commit, waiting
+  // up to busy_timeout for readers. A smaller value counts as wal_checkpoint_pages.
+  size_t wal_max_pages = 16000;
 };
 
 struct SqliteStats {
   uint64_t write_requests = 0;   // Put, Delete and non-empty Transaction calls accepted so far
   uint64_t commits = 0;          // transactions committed (each one fsync of the WAL)
   uint64_t batch_fallbacks = 0;  // grouped batches that failed and were retried request by request
+  uint64_t checkpoints = 0;      // WAL checkpoints completed (background and by the writer)
+  uint64_t checkpoint_failures = 0;  // checkpoints that failed; the next one retries
+  uint64_t wal_pages = 0;            // pages in the WAL after the latest commit
 };
 
 // The SQLite backend, with statistics on top of the Backend interface. Thread-safe.

@@ -239,7 +239,7 @@ TEST_F(SqliteBackendTest, FailingTransactionInABatchRollsBackOnlyItself) {
   auto lock = std::make_unique<ExternalWriteLock>(DbPath());
   constexpr int kGood = 8;
   std::vector<Status> good(kGood);
-  Status bad_txn, good_txn;
+  Status bad_txn, good_txn, bad_put;
   std::vector<std::thread> threads;
   for (int i = 0; i < kGood; ++i) {
     threads.emplace_back([&, i] { good[i] = backend->Put("good/" + std::to_string(i), "ok"); });
@@ -253,7 +253,8 @@ TEST_F(SqliteBackendTest, FailingTransactionInABatchRollsBackOnlyItself) {
     good_txn = backend->Transaction(
         {{TxnOp::Kind::kPut, "txn2/a", "1"}, {TxnOp::Kind::kPut, "txn2/b", "2"}});
   });
-  WaitForWriteRequests(*backend, requests_before + kGood + 2);
+  threads.emplace_back([&] { bad_put = backend->Put("single/huge", std::string(4096, 'h')); });
+  WaitForWriteRequests(*backend, requests_before + kGood + 3);
   lock->Release();
   for (auto& thread : threads) thread.join();
 
@@ -261,14 +262,16 @@ TEST_F(SqliteBackendTest, FailingTransactionInABatchRollsBackOnlyItself) {
   EXPECT_TRUE(good_txn.ok()) << good_txn.ToString();
   EXPECT_EQ(bad_txn.code(), StatusCode::kInvalidArgument) << bad_txn.ToString();
   EXPECT_THAT(bad_txn.message(), HasSubstr("maximum size"));
+  EXPECT_EQ(bad_put.code(), StatusCode::kInvalidArgument) << bad_put.ToString();
 
   EXPECT_EQ(MustGet(*backend, "txn/small"), std::nullopt);
   EXPECT_EQ(MustGet(*backend, "txn/huge"), std::nullopt);
+  EXPECT_EQ(MustGet(*backend, "single/huge"), std::nullopt);
   EXPECT_EQ(MustGet(*backend, "first"), "v");
   EXPECT_EQ(MustGet(*backend, "txn2/b"), "2");
   for (int i = 0; i < kGood; ++i) EXPECT_EQ(MustGet(*backend, "good/" + std::to_string(i)), "ok");
 
-  // Ten requests, at most two commits: they were batched, and the failure did not force the
+  // Eleven requests, at most two commits: they were batched, and the failures did not force the
   // batch into one-by-one fallback.
   SqliteStats stats = backend->Stats();
   EXPECT_LE(stats.commits - commits_before, 2u);
@@ -333,6 +336,171 @@ TEST_F(SqliteBackendTest, ReadsDoNotWaitForAPendingWrite) {
   writer.join();
   EXPECT_TRUE(pending.ok()) << pending.ToString();
   EXPECT_EQ(MustGet(*backend, "dir/existing"), "new");
+}
+
+// Bytes of a WAL holding `pages` frames of 4 KiB pages.
+uintmax_t WalBytes(uint64_t pages) { return 32 + pages * (4096 + 24); }
+
+uintmax_t FileSize(const std::string& path) {
+  std::error_code ec;
+  uintmax_t size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+// Several writer threads with values of a page or more each, while a reader keeps reading.
+void WriteConcurrently(Backend& backend, const std::string& prefix, int threads, int per_thread,
+                       std::atomic<int>* failures) {
+  std::vector<std::thread> writers;
+  for (int t = 0; t < threads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        std::string key = prefix + std::to_string(t) + "/" + std::to_string(i);
+        if (!backend.Put(key, std::string(4000, static_cast<char>('a' + i % 26))).ok()) ++*failures;
+      }
+    });
+  }
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done) {
+      if (!backend.Get(prefix + "0/0").ok()) ++*failures;
+    }
+  });
+  for (auto& writer : writers) writer.join();
+  done = true;
+  reader.join();
+}
+
+TEST_F(SqliteBackendTest, CheckpointsKeepTheWalBoundedAndReuseIt) {
+  constexpr uint64_t kCheckpointPages = 50, kMaxPages = 200;
+  constexpr int kThreads = 8, kPerThread = 150;  // about 2400 pages of WAL frames in all
+  auto backend = MustOpen(
+      {.path = DbPath(), .wal_checkpoint_pages = kCheckpointPages, .wal_max_pages = kMaxPages});
+  ASSERT_NE(backend, nullptr);
+  std::atomic<int> failures{0};
+  WriteConcurrently(*backend, "bulk/", kThreads, kPerThread, &failures);
+  EXPECT_EQ(failures.load(), 0);
+
+  SqliteStats stats = backend->Stats();
+  EXPECT_GE(stats.checkpoints, 4u);
+  // Without restarts the WAL would hold every frame written. Background checkpoints let it pass
+  // the checkpoint size by what is committed while they run; past the cap the writer checkpoints
+  // itself, so it exceeds the cap by one batch at most (8 writes of 2 pages, and the tree's pages).
+  constexpr uint64_t kBatchPages = 40;
+  EXPECT_LE(FileSize(DbPath() + "-wal"), WalBytes(kMaxPages + kBatchPages));
+  EXPECT_LE(stats.wal_pages, kMaxPages + kBatchPages);
+
+  backend.reset();
+  backend = MustOpen({.path = DbPath()});
+  ASSERT_NE(backend, nullptr);
+  for (int t = 0; t < kThreads; ++t) {
+    auto list = backend->List("bulk/" + std::to_string(t) + "/");
+    ASSERT_TRUE(list.ok());
+    EXPECT_EQ(list->size(), size_t(kPerThread));
+  }
+  EXPECT_EQ(MustGet(*backend, "bulk/7/149"), std::string(4000, 'a' + 149 % 26));
+}
+
+// A read transaction held open by another connection pins the WAL: no checkpoint can finish and
+// the WAL cannot restart. Writes still succeed (the writer gives up waiting after busy_timeout),
+// and once the reader goes the writer's bound brings the WAL back under its cap.
+TEST_F(SqliteBackendTest, WalBoundHoldsOnceAPinningReaderGoes) {
+  constexpr uint64_t kCheckpointPages = 20, kMaxPages = 100;
+  SqliteOptions options{.path = DbPath(),
+                        .busy_timeout = std::chrono::milliseconds(20),
+                        .wal_checkpoint_pages = kCheckpointPages,
+                        .wal_max_pages = kMaxPages};
+  auto backend = MustOpen(options);
+  ASSERT_NE(backend, nullptr);
+  ASSERT_TRUE(backend->Put("pin/me", "v").ok());
+
+  sqlite3* pin = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &pin), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(pin, "BEGIN; SELECT count(*) FROM kv;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::atomic<int> failures{0};
+  WriteConcurrently(*backend, "pinned/", 4, 60, &failures);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(backend->Stats().wal_pages, kMaxPages);
+  EXPECT_GT(backend->Stats().checkpoint_failures, 0u);
+
+  ASSERT_EQ(sqlite3_exec(pin, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(pin);
+  for (int i = 0; i < 4 * int(kMaxPages / kCheckpointPages); ++i) {
+    ASSERT_TRUE(backend->Put("after/" + std::to_string(i), std::string(4000, 'x')).ok());
+  }
+  EXPECT_LE(backend->Stats().wal_pages, kMaxPages);
+  // The WAL file was cut back to the bound once it restarted.
+  EXPECT_LE(FileSize(DbPath() + "-wal"), WalBytes(kMaxPages));
+  EXPECT_EQ(MustGet(*backend, "pinned/3/59"), std::string(4000, 'a' + 59 % 26));
+}
+
+// kill -9 while checkpoints run in the background loses nothing acknowledged.
+TEST_F(SqliteBackendTest, AcknowledgedWritesSurviveAKillDuringCheckpoints) {
+  constexpr int kWrites = 400;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto backend = SqliteBackend::Open({.path = DbPath(), .wal_checkpoint_pages = 10});
+    if (!backend.ok()) _exit(2);
+    // Noise writers keep commits and checkpoints going when the process dies.
+    std::vector<std::thread> noise;
+    for (int t = 0; t < 3; ++t) {
+      noise.emplace_back([&, t] {
+        for (int i = 0;; ++i) {
+          (void)(*backend)->Put("noise/" + std::to_string(t) + "/" + std::to_string(i % 500),
+                                std::string(3000, 'n'));
+        }
+      });
+    }
+    for (int i = 0; i < kWrites; ++i) {
+      if (!(*backend)->Put("k" + std::to_string(i), std::string(2000, 'a' + i % 26)).ok()) {
+        _exit(3);
+      }
+    }
+    if ((*backend)->Stats().checkpoints == 0) _exit(5);
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child exited with " << WEXITSTATUS(wstatus);
+  ASSERT_EQ(WTERMSIG(wstatus), SIGKILL);
+  auto backend = MustOpen({.path = DbPath()});
+  ASSERT_NE(backend, nullptr);
+  for (int i = 0; i < kWrites; ++i) {
+    EXPECT_EQ(MustGet(*backend, "k" + std::to_string(i)), std::string(2000, 'a' + i % 26)) << i;
+  }
+}
+
+// A transaction larger than the writer's page cache makes SQLite write WAL frames before the
+// commit, read them back and overwrite some of them; the writer gathers WAL writes, so this
+// checks that reads and rewrites see them in order.
+TEST_F(SqliteBackendTest, TransactionLargerThanThePageCacheCommitsIntact) {
+  auto backend = MustOpen({.path = DbPath()});
+  ASSERT_NE(backend, nullptr);
+  auto value = [](int i, char round) {
+    return std::string(3000 + i % 700, round) + std::to_string(i);
+  };
+  std::vector<TxnOp> ops;
+  for (int i = 0; i < 1500; ++i)
+    ops.push_back({TxnOp::Kind::kPut, "big/" + std::to_string(i), value(i, 'a')});
+  // The same keys again, so pages already spilled to the WAL are changed within the transaction.
+  for (int i = 0; i < 1500; i += 3)
+    ops.push_back({TxnOp::Kind::kPut, "big/" + std::to_string(i), value(i, 'b')});
+  for (int i = 1; i < 1500; i += 7)
+    ops.push_back({TxnOp::Kind::kDelete, "big/" + std::to_string(i), ""});
+  ASSERT_TRUE(backend->Transaction(ops).ok());
+  auto expected = [&](int i) -> std::optional<std::string> {
+    if (i % 7 == 1) return std::nullopt;
+    return value(i, i % 3 == 0 ? 'b' : 'a');
+  };
+  for (int i = 0; i < 1500; i += 11)
+    EXPECT_EQ(MustGet(*backend, "big/" + std::to_string(i)), expected(i)) << i;
+  backend.reset();
+  backend = MustOpen({.path = DbPath()});
+  ASSERT_NE(backend, nullptr);
+  for (int i = 0; i < 1500; ++i)
+    EXPECT_EQ(MustGet(*backend, "big/" + std::to_string(i)), expected(i)) << i;
 }
 
 TEST_F(SqliteBackendTest, ManyConcurrentReadersShareTheReaderPool) {
