@@ -15,6 +15,9 @@ function(coffer_test)
   add_executable(${ARG_NAME} ${ARG_SRCS})
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock Threads::Threads)
+  # Test code is compiled without optimisation (the code under test, in the libraries, is not):
+  # it halves the compile time of the heaviest translation units and tests run just as well.
+  target_compile_options(${ARG_NAME} PRIVATE -O0)
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
   set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT 300)
 endfunction()

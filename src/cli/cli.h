@@ -1,7 +1,8 @@
-// The `coffer` command line. Flags follow Vault's Go-style syntax: -flag, -flag=value,
-// -flag value, and the GNU --flag forms are all accepted.
+// The `coffer` command line (and its `vault` personality). Flags follow Vault's Go-style syntax
+// (see flags.h); commands live in cmd_<group>.cc files registered through registry.h.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -9,10 +10,14 @@ namespace coffer::cli {
 
 // Runs the command in argv and returns the process exit code: 0 success, 1 error,
 // 2 usage error or invalid input (one clear line on stderr naming the problem).
+// argv[0]'s base name decides the personality: "vault" gives only Vault's command set.
 int Run(int argc, char** argv);
 
-// Rewrites Go-style single-dash long flags ("-dev", "-config=x") to "--dev", "--config=x" so
-// CLI11 parses them. Arguments after "--" and a lone "-" are left alone.
-std::vector<std::string> NormalizeFlags(const std::vector<std::string>& args);
+// The same with explicit arguments (without the program name) and streams; for tests.
+int RunArgs(const std::vector<std::string>& args, bool vault_mode, std::istream& in, std::ostream& out,
+            std::ostream& err, bool stdout_is_terminal = false);
+
+// True when the program name (argv[0]) selects the Vault personality.
+bool IsVaultName(const std::string& argv0);
 
 }  // namespace coffer::cli

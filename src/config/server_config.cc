@@ -300,6 +300,14 @@ StatusOr<ServerConfig> Interpret(const Document& doc) {
 
 // ---- HCL front end ----
 
+// The value recorded for a block we do not interpret (e.g. `telemetry {}`): an empty object, so
+// the setting is reported as unknown or ignored with its position like any attribute.
+hcl::Value BlockMarker() {
+  hcl::Value v;
+  v.kind = hcl::Value::Kind::kObject;
+  return v;
+}
+
 StatusOr<Document> DocumentFromHcl(std::string_view text, std::string_view filename) {
   ASSIGN_OR_RETURN(hcl::Body body, hcl::Parse(text, filename));
   Document doc;
@@ -313,9 +321,7 @@ StatusOr<Document> DocumentFromHcl(std::string_view text, std::string_view filen
   }
   for (const hcl::Block& b : body.blocks) {
     if (!IsSectionKind(b.type)) {
-      hcl::Value placeholder;
-      placeholder.kind = hcl::Value::Kind::kObject;
-      doc.settings.push_back(Setting{b.type, std::move(placeholder), origin(b.pos)});
+      doc.settings.push_back(Setting{b.type, BlockMarker(), origin(b.pos)});
       continue;
     }
     if (b.labels.size() != 1) {
@@ -325,9 +331,7 @@ StatusOr<Document> DocumentFromHcl(std::string_view text, std::string_view filen
     Section sec{b.type, b.labels[0], origin(b.pos), {}};
     for (const hcl::Attribute& a : b.body.attributes) sec.settings.push_back(Setting{a.key, a.value, origin(a.pos)});
     for (const hcl::Block& nested : b.body.blocks) {
-      hcl::Value placeholder;
-      placeholder.kind = hcl::Value::Kind::kObject;
-      sec.settings.push_back(Setting{nested.type, std::move(placeholder), origin(nested.pos)});
+      sec.settings.push_back(Setting{nested.type, BlockMarker(), origin(nested.pos)});
     }
     // Attributes and nested blocks were gathered separately; restore source order.
     std::stable_sort(sec.settings.begin(), sec.settings.end(), [](const Setting& x, const Setting& y) {

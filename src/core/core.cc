@@ -521,11 +521,11 @@ StatusOr<Core::KeyInfo> Core::ActiveKey() const {
   return KeyInfo{s.term, s.install_time_unix, s.encryptions};
 }
 
-StatusOr<TokenEntry> Core::Authenticate(const logical::Request& req) const {
+StatusOr<std::shared_ptr<const TokenEntry>> Core::Authenticate(const logical::Request& req) const {
   if (req.client_token.empty()) return PermissionDenied();
-  ASSIGN_OR_RETURN(auto entry, tokens_->Lookup(req.client_token));
+  ASSIGN_OR_RETURN(auto entry, tokens_->LookupShared(req.client_token));
   if (!entry) return PermissionDenied("permission denied");
-  return std::move(*entry);
+  return entry;
 }
 
 StatusOr<std::shared_ptr<const policy::Acl>> Core::AclOf(const TokenEntry& token) const {
@@ -591,7 +591,7 @@ Status Core::Authorize(const TokenEntry& token, logical::Request& req) const {
 
 bool Core::CallerCanSeeMount(const logical::Request& req, const std::string& mount_path) const {
   if (req.client_root) return true;
-  auto token = tokens_->Lookup(req.client_token);
+  auto token = tokens_->LookupShared(req.client_token);
   if (!token.ok() || !*token) return false;
   auto acl = AclOf(**token);
   return acl.ok() && (*acl)->HasMountAccess(mount_path);
@@ -620,9 +620,9 @@ StatusOr<logical::Response> Core::HandleSealRequest(logical::Request& req) {
   {
     std::shared_lock lock(state_mu_);
     if (Sealed()) return SealedError();
-    ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
+    ASSIGN_OR_RETURN(auto token, Authenticate(req));
     req.operation = logical::Operation::kUpdate;
-    RETURN_IF_ERROR(Authorize(token, req));
+    RETURN_IF_ERROR(Authorize(*token, req));
   }
   RETURN_IF_ERROR(Seal());
   return logical::Response();
@@ -636,8 +636,8 @@ StatusOr<logical::Response> Core::HandleRequest(logical::Request& req) {
 
   std::shared_lock lock(state_mu_);
   if (Sealed()) return SealedError();
-  ASSIGN_OR_RETURN(TokenEntry token, Authenticate(req));
-  return Dispatch(req, token);
+  ASSIGN_OR_RETURN(auto token, Authenticate(req));
+  return Dispatch(req, *token);
 }
 
 StatusOr<logical::Response> Core::Dispatch(logical::Request& req, const TokenEntry& token) {
@@ -669,6 +669,21 @@ StatusOr<logical::Response> Core::Dispatch(logical::Request& req, const TokenEnt
     (void)revoked;  // the token is already unusable; tidy removes leftovers
   }
   return result;
+}
+
+StatusOr<int64_t> Core::RevokeTokenLeasesByPrefix(std::string prefix) {
+  if (prefix.empty() || prefix.back() != '/') prefix += '/';
+  ASSIGN_OR_RETURN(std::vector<std::string> accessors, tokens_->ListAccessors());
+  int64_t revoked = 0;
+  for (const std::string& accessor : accessors) {
+    ASSIGN_OR_RETURN(std::optional<TokenEntry> entry, tokens_->LookupByAccessor(accessor));
+    if (!entry || entry->expire_time == 0) continue;  // gone already, or no lease to revoke
+    // A token's lease id is its creation path plus a unique suffix.
+    if ((entry->path + "/").compare(0, prefix.size(), prefix) != 0) continue;
+    RETURN_IF_ERROR(tokens_->RevokeTree(entry->id_hash));
+    ++revoked;
+  }
+  return revoked;
 }
 
 }  // namespace coffer::core

@@ -98,6 +98,10 @@ class Core {
     std::optional<std::map<std::string, std::string>> options;
   };
   Status TuneMount(const std::string& path, const MountTune& tune);
+  // sys/leases/revoke-prefix: revokes (with their children) the tokens whose lease falls under
+  // `prefix` (e.g. "auth/token/create"); a prefix without a trailing '/' gets one, as in Vault.
+  // Tokens without a lease (root tokens that never expire) are left alone. Returns the count.
+  StatusOr<int64_t> RevokeTokenLeasesByPrefix(std::string prefix);
   // sys/remount: moves a mount to a new path; its data (keyed by the mount's uuid) stays put.
   Status RemountMount(const std::string& from, const std::string& to);
   void RecordMigration(const std::string& id, const std::string& from, const std::string& to);
@@ -121,7 +125,8 @@ class Core {
 
   StatusOr<logical::Response> HandleUnauthenticated(logical::Request& req, bool* handled);
   StatusOr<logical::Response> HandleSealRequest(logical::Request& req);
-  StatusOr<TokenEntry> Authenticate(const logical::Request& req) const;
+  // The request token's entry, shared with the token store's cache (never copied per request).
+  StatusOr<std::shared_ptr<const TokenEntry>> Authenticate(const logical::Request& req) const;
   StatusOr<std::shared_ptr<const policy::Acl>> AclOf(const TokenEntry& token) const;
   // The ACL check for req (whose operation is final): 403 unless allowed, and unless the
   // caller holds sudo on root-protected paths. Sets req.client_sudo / req.client_root.

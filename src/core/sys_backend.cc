@@ -145,6 +145,10 @@ Path MountPath(Core* core) {
     e.local = f.GetBool("local");
     e.seal_wrap = f.GetBool("seal_wrap");
     ASSIGN_OR_RETURN(e.options, OptionsFrom(f.GetJson("options")));
+    if (e.type == "kv-v2") {  // Vault's alias (Terraform and the CLI use it): kv with version 2
+      e.type = "kv";
+      e.options["version"] = "2";
+    }
     json config = f.GetJson("config");
     if (config.is_null()) config = json::object();
     ASSIGN_OR_RETURN(e.config.default_lease_ttl, TtlFrom(config, "default_lease_ttl"));
@@ -211,6 +215,30 @@ std::vector<Path> RemountPaths(Core* core) {
                                  {"status", "success"}}}});
   };
   return {remount, status};
+}
+
+// sys/leases/revoke-prefix/:prefix and its older and "force" spellings. The only leases
+// Coffer issues are token leases (KV issues none), so these revoke tokens by creation path.
+std::vector<Path> RevokePrefixPaths(Core* core) {
+  std::vector<Path> paths;
+  for (const char* pattern : {"leases/revoke-prefix/{prefix+}", "leases/revoke-force/{prefix+}",
+                              "revoke-prefix/{prefix+}", "revoke-force/{prefix+}"}) {
+    Path p;
+    p.pattern = pattern;
+    p.fields = {{"prefix", FieldType::kString, "The lease id prefix to revoke, e.g. auth/token/create."},
+                {"sync", FieldType::kBool, "Wait for the revocation to finish (always done here).", true}};
+    p.help_synopsis = "Revoke every lease (token) whose id starts with the prefix.";
+    auto revoke = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+      RETURN_IF_ERROR(core->RevokeTokenLeasesByPrefix(f.GetString("prefix")).status());
+      // Vault answers 202 when the caller asked not to wait; the work is done either way here.
+      if (!f.GetBool("sync")) return Response::Raw(202, nullptr);
+      return Response();
+    };
+    p.operations[Operation::kUpdate] = revoke;
+    p.operations[Operation::kCreate] = revoke;
+    paths.push_back(std::move(p));
+  }
+  return paths;
 }
 
 std::vector<Path> InternalUiMountPaths(Core* core) {
@@ -432,6 +460,7 @@ std::unique_ptr<logical::Backend> NewSystemBackend(Core* core) {
   std::vector<Path> paths = {MountsPath(core), MountPath(core), KeyStatusPath(core), RotatePath(core)};
   for (auto& p : RemountPaths(core)) paths.push_back(std::move(p));
   for (auto& p : InternalUiMountPaths(core)) paths.push_back(std::move(p));
+  for (auto& p : RevokePrefixPaths(core)) paths.push_back(std::move(p));
   for (auto& p : CapabilitiesPaths(core)) paths.push_back(std::move(p));
   for (auto& p : policy::PolicyPaths(core->policies())) paths.push_back(std::move(p));
   for (auto& p : RandomPaths()) paths.push_back(std::move(p));

@@ -218,6 +218,7 @@ Status TokenStore::Setup() {
       salt_ = std::move(salt);
     }
   }
+  ClearCache();
   {
     std::lock_guard lock(expiry_mu_);
     expiry_queue_.clear();
@@ -242,6 +243,7 @@ void TokenStore::Reset() {
     salt_.clear();
     salt_.shrink_to_fit();
   }
+  ClearCache();
   std::lock_guard lock(expiry_mu_);
   expiry_queue_.clear();
   expiry_of_.clear();
@@ -256,7 +258,47 @@ StatusOr<std::string> TokenStore::Hash(std::string_view value) const {
 StatusOr<std::string> TokenStore::HashToken(std::string_view token) const { return Hash(token); }
 
 std::shared_mutex& TokenStore::StripeFor(std::string_view id_hash) const {
-  return stripes_[std::hash<std::string_view>()(id_hash) % kStripes];
+  return stripes_[StripeIndex(id_hash)];
+}
+
+size_t TokenStore::StripeIndex(std::string_view id_hash) {
+  return std::hash<std::string_view>()(id_hash) % kStripes;
+}
+
+StatusOr<std::shared_ptr<const TokenEntry>> TokenStore::ReadShared(std::string_view id_hash) const {
+  if (id_hash.empty()) return std::shared_ptr<const TokenEntry>();
+  const size_t stripe = StripeIndex(id_hash);
+  uint64_t epoch;
+  {
+    std::shared_lock lock(cache_mu_);
+    auto it = cache_.find(id_hash);
+    if (it != cache_.end()) return it->second;
+    epoch = cache_epoch_[stripe];
+  }
+  ASSIGN_OR_RETURN(auto raw, view_->Get(kIdPrefix + std::string(id_hash)));
+  if (!raw) return std::shared_ptr<const TokenEntry>();
+  ASSIGN_OR_RETURN(TokenEntry entry, FromJson(*raw));
+  auto shared = std::make_shared<const TokenEntry>(std::move(entry));
+  std::unique_lock lock(cache_mu_);
+  // A write to this stripe since the miss may have made what was read stale: do not keep it.
+  if (cache_epoch_[stripe] == epoch) {
+    if (cache_.size() >= kMaxCached) cache_.clear();
+    cache_.insert_or_assign(std::string(id_hash), shared);
+  }
+  return shared;
+}
+
+void TokenStore::InvalidateCached(std::string_view id_hash) const {
+  std::unique_lock lock(cache_mu_);
+  ++cache_epoch_[StripeIndex(id_hash)];
+  auto it = cache_.find(id_hash);
+  if (it != cache_.end()) cache_.erase(it);
+}
+
+void TokenStore::ClearCache() const {
+  std::unique_lock lock(cache_mu_);
+  cache_.clear();
+  for (uint64_t& e : cache_epoch_) ++e;
 }
 
 StatusOr<std::optional<TokenEntry>> TokenStore::ReadEntry(std::string_view id_hash) const {
@@ -268,7 +310,9 @@ StatusOr<std::optional<TokenEntry>> TokenStore::ReadEntry(std::string_view id_ha
 }
 
 Status TokenStore::WriteEntry(const TokenEntry& entry) {
-  return view_->Put(kIdPrefix + entry.id_hash, Serialize(ToJson(entry)));
+  Status written = view_->Put(kIdPrefix + entry.id_hash, Serialize(ToJson(entry)));
+  InvalidateCached(entry.id_hash);
+  return written;
 }
 
 void TokenStore::TrackExpiry(const std::string& id_hash, int64_t expire_time) {
@@ -317,7 +361,9 @@ StatusOr<std::pair<std::string, TokenEntry>> TokenStore::CreateInternal(TokenEnt
     // is either refused here or seen by the revocation: none can outlive its parent.
     PairLock lock(StripeFor(entry.id_hash), StripeFor(parent != nullptr ? parent->id_hash : entry.id_hash));
     if (parent != nullptr) {
-      ASSIGN_OR_RETURN(auto current, ReadEntry(parent->id_hash));
+      // Through the cache: writes to the parent invalidate it under the parent's stripe,
+      // which this thread holds (shared).
+      ASSIGN_OR_RETURN(auto current, ReadShared(parent->id_hash));
       if (!current || current->num_uses < 0 || current->ExpiredAt(Now())) {
         return InvalidArgument("parent token not found");
       }
@@ -326,7 +372,9 @@ StatusOr<std::pair<std::string, TokenEntry>> TokenStore::CreateInternal(TokenEnt
       ASSIGN_OR_RETURN(auto existing, ReadEntry(entry.id_hash));
       if (existing) return InvalidArgument("cannot create a token with a duplicate ID");
     }
-    RETURN_IF_ERROR(view_->Transaction(ops));
+    Status written = view_->Transaction(ops);
+    InvalidateCached(entry.id_hash);
+    RETURN_IF_ERROR(written);
   }
   TrackExpiry(entry.id_hash, entry.expire_time);
   return std::make_pair(std::move(id), std::move(entry));
@@ -372,10 +420,22 @@ StatusOr<std::optional<TokenEntry>> TokenStore::Lookup(std::string_view token) c
   return LookupByHash(id_hash);
 }
 
-StatusOr<std::optional<TokenEntry>> TokenStore::LookupByHash(std::string_view id_hash) const {
-  ASSIGN_OR_RETURN(auto entry, ReadEntry(id_hash));
-  if (!entry || entry->num_uses < 0 || entry->ExpiredAt(Now())) return std::optional<TokenEntry>();
+StatusOr<std::shared_ptr<const TokenEntry>> TokenStore::LookupShared(std::string_view token) const {
+  if (token.empty()) return std::shared_ptr<const TokenEntry>();
+  ASSIGN_OR_RETURN(std::string id_hash, Hash(token));
+  return LookupSharedByHash(id_hash);
+}
+
+StatusOr<std::shared_ptr<const TokenEntry>> TokenStore::LookupSharedByHash(std::string_view id_hash) const {
+  ASSIGN_OR_RETURN(auto entry, ReadShared(id_hash));
+  if (!entry || entry->num_uses < 0 || entry->ExpiredAt(Now())) return std::shared_ptr<const TokenEntry>();
   return entry;
+}
+
+StatusOr<std::optional<TokenEntry>> TokenStore::LookupByHash(std::string_view id_hash) const {
+  ASSIGN_OR_RETURN(auto entry, LookupSharedByHash(id_hash));
+  if (!entry) return std::optional<TokenEntry>();
+  return std::optional<TokenEntry>(*entry);
 }
 
 StatusOr<std::optional<TokenEntry>> TokenStore::LookupByAccessor(std::string_view accessor) const {
@@ -423,7 +483,9 @@ StatusOr<std::optional<TokenEntry>> TokenStore::DeleteToken(const std::string& i
       ops.push_back({TxnOp::Kind::kDelete, kParentPrefix + entry->parent_hash + "/" + id_hash, ""});
     }
   }
-  RETURN_IF_ERROR(view_->Transaction(ops));
+  Status deleted = view_->Transaction(ops);
+  InvalidateCached(id_hash);
+  RETURN_IF_ERROR(deleted);
   return entry;
 }
 
@@ -491,7 +553,9 @@ Status TokenStore::OrphanChild(const std::string& parent_hash, const std::string
     child->parent_hash.clear();
     ops.push_back({TxnOp::Kind::kPut, kIdPrefix + child_hash, Serialize(ToJson(*child))});
   }
-  return view_->Transaction(ops);
+  Status written = view_->Transaction(ops);
+  InvalidateCached(child_hash);
+  return written;
 }
 
 Status TokenStore::RevokeOrphan(std::string_view id_hash_view) {
@@ -523,7 +587,7 @@ Status TokenStore::RevokeOrphan(std::string_view id_hash_view) {
 
 StatusOr<RenewResult> TokenStore::Renew(const TokenEntry& entry, int64_t increment, const LeaseLimits& limits) {
   std::lock_guard lock(StripeFor(entry.id_hash));
-  ASSIGN_OR_RETURN(auto current, ReadEntry(entry.id_hash));
+  ASSIGN_OR_RETURN(auto current, ReadEntry(entry.id_hash));  // uncached: authoritative for the write
   int64_t now = Now();
   if (!current || current->num_uses < 0 || current->ExpiredAt(now)) return InvalidArgument("token not found");
   if (!current->has_lease) return InvalidArgument("invalid lease ID");

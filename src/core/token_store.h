@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -166,8 +167,12 @@ class TokenStore {
 
   // The live entry for a token string: std::nullopt when unknown, expired or on its final use.
   StatusOr<std::optional<TokenEntry>> Lookup(std::string_view token) const;
+  // Same, without copying the entry: null when unknown, expired or on its final use. The
+  // request path uses it; the entry comes from the decoded-entry cache when it is there.
+  StatusOr<std::shared_ptr<const TokenEntry>> LookupShared(std::string_view token) const;
   // Same, by the entry's id_hash.
   StatusOr<std::optional<TokenEntry>> LookupByHash(std::string_view id_hash) const;
+  StatusOr<std::shared_ptr<const TokenEntry>> LookupSharedByHash(std::string_view id_hash) const;
   // Same, by accessor.
   StatusOr<std::optional<TokenEntry>> LookupByAccessor(std::string_view accessor) const;
   // The id_hash a token string is stored under (kSealed before Setup()).
@@ -217,9 +222,17 @@ class TokenStore {
 
   StatusOr<std::string> Hash(std::string_view value) const;
   std::shared_mutex& StripeFor(std::string_view id_hash) const;
+  static size_t StripeIndex(std::string_view id_hash);
   // Reads an entry as stored (expired or pending ones included).
   StatusOr<std::optional<TokenEntry>> ReadEntry(std::string_view id_hash) const;
+  // Same, through the decoded-entry cache; null when absent.
+  StatusOr<std::shared_ptr<const TokenEntry>> ReadShared(std::string_view id_hash) const;
+  // Writes the entry and drops its cached copy.
   Status WriteEntry(const TokenEntry& entry);
+  // Drops the cached copy of id/<id_hash> after a write or delete of it (called whether the
+  // write succeeded or not, while the writer still holds the token's stripe).
+  void InvalidateCached(std::string_view id_hash) const;
+  void ClearCache() const;
   // Persists `entry` under `id` (generated when empty). A supplied id is refused when a token
   // with it exists, and checked against Vault's custom-id rules when `validate_custom_id`.
   StatusOr<std::pair<std::string, TokenEntry>> CreateInternal(TokenEntry entry, std::string id, bool validate_custom_id,
@@ -244,6 +257,23 @@ class TokenStore {
   SecretBytes salt_;  // guarded by mu_
 
   mutable std::array<std::shared_mutex, kStripes> stripes_;
+
+  // Decoded entries by id_hash (never by token string), so a request does not decrypt and
+  // parse its token's JSON every time. Coherent with storage: every write or delete of id/<h>
+  // goes through this class and calls InvalidateCached(h), which erases the entry and bumps
+  // the epoch of h's stripe; a reader that missed inserts what it read only when that epoch
+  // did not move in between, so a stale entry can never be put back. Expiry and the
+  // revocation-pending mark are checked on every lookup, as for an uncached read. Bounded:
+  // cleared when it reaches kMaxCached entries. Emptied at Setup() and Reset().
+  static constexpr size_t kMaxCached = 4096;
+  mutable std::shared_mutex cache_mu_;
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  mutable std::unordered_map<std::string, std::shared_ptr<const TokenEntry>, StringHash, std::equal_to<>>
+      cache_;  // guarded by cache_mu_
+  mutable std::array<uint64_t, kStripes> cache_epoch_{};                            // guarded by cache_mu_
 
   mutable std::mutex expiry_mu_;
   std::set<std::pair<int64_t, std::string>> expiry_queue_;  // guarded by expiry_mu_

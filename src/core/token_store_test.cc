@@ -519,5 +519,133 @@ TEST_F(TokenStoreTest, TidyRepairsIndexesAndRevokesExpiredTokens) {
             0);
 }
 
+// --- The decoded-entry cache: every change to a token is visible to the very next lookup.
+
+// Looks the token up twice, so the second answer comes from the cache.
+void Warm(TokenStore& store, const std::string& token) {
+  for (int i = 0; i < 2; ++i) {
+    auto e = store.LookupShared(token);
+    ASSERT_TRUE(e.ok() && *e != nullptr);
+  }
+}
+
+TEST_F(TokenStoreTest, CachedEntryIsSharedAndMatchesStorage) {
+  CreatedToken t = Make(&root_);
+  auto a = store_.LookupShared(t.token);
+  auto b = store_.LookupShared(t.token);
+  ASSERT_TRUE(a.ok() && b.ok() && *a && *b);
+  EXPECT_EQ(a->get(), b->get());  // the second lookup did not decode again
+  EXPECT_EQ((*a)->id_hash, t.entry.id_hash);
+  EXPECT_EQ((*a)->policies, t.entry.policies);
+  EXPECT_EQ(*store_.LookupShared("hvs.doesnotexist000000000000"), nullptr);
+}
+
+TEST_F(TokenStoreTest, RevokingACachedTokenStopsItAtOnce) {
+  CreatedToken parent = Make(&root_);
+  CreatedToken child = Make(&parent.entry);
+  Warm(store_, parent.token);
+  Warm(store_, child.token);
+  ASSERT_TRUE(store_.Revoke(parent.token).ok());
+  EXPECT_EQ(*store_.LookupShared(parent.token), nullptr);
+  EXPECT_EQ(*store_.LookupShared(child.token), nullptr);
+  EXPECT_FALSE(Alive(parent.token));
+  // A revoked (cached) parent cannot get children either.
+  EXPECT_FALSE(store_.Create(TokenCreateParams{.policies = {"default"}}, &parent.entry).ok());
+}
+
+TEST_F(TokenStoreTest, RevokeOrphanUpdatesCachedChildren) {
+  CreatedToken parent = Make(&root_);
+  CreatedToken child = Make(&parent.entry);
+  Warm(store_, parent.token);
+  Warm(store_, child.token);
+  ASSERT_TRUE(store_.RevokeOrphan(parent.entry.id_hash).ok());
+  EXPECT_EQ(*store_.LookupShared(parent.token), nullptr);
+  auto c = store_.LookupShared(child.token);
+  ASSERT_TRUE(c.ok() && *c);
+  EXPECT_TRUE((*c)->Orphan());
+}
+
+TEST_F(TokenStoreTest, CachedNumUsesCountsDownAndTheLastUseHidesTheToken) {
+  TokenCreateParams params;
+  params.num_uses = 2;
+  CreatedToken t = Make(&root_, params);
+  Warm(store_, t.token);
+  auto e = *store_.LookupShared(t.token);
+  EXPECT_EQ(*store_.UseToken(*e), false);
+  e = *store_.LookupShared(t.token);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->num_uses, 1);  // not the cached 2
+  EXPECT_EQ(*store_.UseToken(*e), true);
+  EXPECT_EQ(*store_.LookupShared(t.token), nullptr);
+  // Durable: storage holds the pending mark, not just the cache.
+  auto stored = nlohmann::json::parse(**mem_.Get("sys/token/id/" + t.entry.id_hash));
+  EXPECT_EQ(stored["num_uses"], -1);
+  ASSERT_TRUE(store_.RevokeTree(t.entry.id_hash).ok());
+  EXPECT_EQ(*store_.LookupShared(t.token), nullptr);
+}
+
+TEST_F(TokenStoreTest, RenewalOfACachedTokenAppliesItsNewTtl) {
+  LeaseLimits limits{3600, 100000};
+  CreatedToken t = MakeWithTtl(&root_, 100);
+  Warm(store_, t.token);
+  now_ = kStart + 50;
+  ASSERT_TRUE(store_.Renew(t.entry, 1000, limits).ok());
+  auto e = *store_.LookupShared(t.token);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->expire_time, kStart + 1050);
+  now_ = kStart + 500;  // past the cached expiry, within the renewed one
+  EXPECT_TRUE(Alive(t.token));
+  now_ = kStart + 1050;
+  EXPECT_FALSE(Alive(t.token));
+  EXPECT_EQ(*store_.LookupShared(t.token), nullptr);
+}
+
+TEST_F(TokenStoreTest, ExpiryIsCheckedOnCachedEntries) {
+  CreatedToken t = MakeWithTtl(&root_, 10);
+  Warm(store_, t.token);
+  now_ = kStart + 10;
+  EXPECT_EQ(*store_.LookupShared(t.token), nullptr);
+}
+
+TEST_F(TokenStoreTest, SealForgetsCachedEntries) {
+  CreatedToken t = Make(&root_);
+  Warm(store_, t.token);
+  std::shared_ptr<const TokenEntry> before = *store_.LookupShared(t.token);
+  store_.Reset();
+  EXPECT_EQ(store_.LookupShared(t.token).status().code(), StatusCode::kSealed);
+  ASSERT_TRUE(store_.Setup().ok());
+  auto after = store_.LookupShared(t.token);
+  ASSERT_TRUE(after.ok() && *after);
+  EXPECT_NE(after->get(), before.get());  // decoded anew: the seal emptied the cache
+}
+
+TEST_F(TokenStoreTest, LookupsRacingARevocationNeverSeeTheTokenAfterIt) {
+  for (int round = 0; round < 20; ++round) {
+    CreatedToken t = Make(&root_);
+    std::atomic<bool> revoked{false}, stop{false};
+    std::atomic<int> seen_after{0};
+    std::vector<std::thread> readers;
+    for (int i = 0; i < 3; ++i) {
+      readers.emplace_back([&] {
+        while (!stop.load()) {
+          bool was_revoked = revoked.load();
+          auto e = store_.LookupShared(t.token);
+          if (was_revoked && e.ok() && *e) ++seen_after;
+        }
+      });
+    }
+    std::this_thread::yield();
+    ASSERT_TRUE(store_.Revoke(t.token).ok());
+    revoked = true;
+    for (int i = 0; i < 200; ++i) {
+      auto e = store_.LookupShared(t.token);
+      if (e.ok() && *e) ++seen_after;
+    }
+    stop = true;
+    for (auto& th : readers) th.join();
+    EXPECT_EQ(seen_after.load(), 0) << "round " << round;
+  }
+}
+
 }  // namespace
 }  // namespace coffer::core

@@ -226,6 +226,19 @@ def test_unknown_mount_types_are_400_and_mount_nothing(srv, root, body):
     assert f"{path}/" not in mounts(root)
 
 
+def test_kv_v2_type_alias_mounts_kv_version_2(srv, root):
+    """Terraform's vault_mount and older scripts use type "kv-v2"; Vault mounts kv, version 2."""
+    path = unique("alias")
+    r = srv.http("POST", f"/v1/sys/mounts/{path}", token=srv.root_token, json={"type": "kv-v2"})
+    assert r.status_code == 204, r.text
+    entry = mounts(root)[f"{path}/"]
+    assert entry["type"] == "kv"
+    assert entry["options"]["version"] == "2"
+    w = srv.http("POST", f"/v1/{path}/data/app", token=srv.root_token, json={"data": {"a": "1"}})
+    assert w.status_code == 200, w.text
+    assert w.json()["data"]["version"] == 1
+
+
 # ---- vault kv discovery ----------------------------------------------------------------
 
 def test_ui_mounts_discovery_on_the_dev_server(srv):

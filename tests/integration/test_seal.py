@@ -277,6 +277,15 @@ def test_leader_reports_no_ha(unsealed):
     assert leader.get("leader_address", "") == ""
 
 
+def test_leader_answers_while_sealed(sqlite_server):
+    """Vault reports ha_enabled=false on a sealed non-HA server (its CLI `status` shows it)."""
+    server = sqlite_server
+    initialize(server, 1, 1)
+    r = server.http("GET", "/v1/sys/leader")
+    assert r.status_code == 200, r.text
+    assert r.json()["ha_enabled"] is False
+
+
 # ---- rotation -----------------------------------------------------------------
 
 def test_rotate_increments_term_and_old_data_stays_readable(unsealed):

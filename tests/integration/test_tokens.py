@@ -436,3 +436,39 @@ def test_tidy_is_accepted_and_keeps_live_tokens(srv):
     assert srv.http("POST", "/v1/auth/token/tidy", token=plain).status_code == 403
     time.sleep(0.3)
     assert token_alive(srv, live)
+
+
+# ---- sys/leases/revoke-prefix ------------------------------------------------------------
+
+def test_revoke_prefix_revokes_tokens_created_under_the_path(srv):
+    role = unique("rp")
+    r = srv.http("POST", f"/v1/auth/token/roles/{role}", token=srv.root_token,
+                 json={"allowed_policies": ["default"]})
+    assert r.status_code in (200, 204), r.text
+    by_role = create_token(srv, path=f"auth/token/create/{role}")
+    plain = create_token(srv, policies=["default"])
+    orphan = create_token(srv, path="auth/token/create-orphan", policies=["default"])
+
+    # only the role's tokens: the prefix is auth/token/create/<role>/
+    r = srv.http("PUT", f"/v1/sys/leases/revoke-prefix/auth/token/create/{role}", token=srv.root_token)
+    assert r.status_code == 204, r.text
+    assert not token_alive(srv, by_role["client_token"])
+    assert token_alive(srv, plain["client_token"])
+    assert token_alive(srv, orphan["client_token"])
+
+    # sync=false answers 202 Accepted, as Vault does
+    r = srv.http("PUT", "/v1/sys/leases/revoke-prefix/auth/token/create-orphan", token=srv.root_token,
+                 json={"sync": False})
+    assert r.status_code == 202, r.text
+    assert not token_alive(srv, orphan["client_token"])
+    assert token_alive(srv, plain["client_token"])
+    assert token_alive(srv, srv.root_token)
+
+
+def test_revoke_prefix_needs_sudo(srv):
+    put_policy(srv, "rp-nosudo", 'path "sys/leases/*" { capabilities = ["update", "create"] }')
+    weak = create_token(srv, policies=["rp-nosudo"])
+    victim = create_token(srv, policies=["default"])
+    r = srv.http("PUT", "/v1/sys/leases/revoke-prefix/auth/token/create", token=weak["client_token"])
+    assert r.status_code == 403, r.text
+    assert token_alive(srv, victim["client_token"])

@@ -1,0 +1,31 @@
+// The central list of command groups. To add a group: declare its Register function here and
+// call it from RegisterAllCommands (see registry.h).
+#include "cli/registry.h"
+
+namespace coffer::cli {
+
+void RegisterServerCommands(Registry& r);
+void RegisterMetaCommands(Registry& r);
+void RegisterGenericCommands(Registry& r);
+void RegisterKvCommands(Registry& r);
+void RegisterSecretsCommands(Registry& r);
+void RegisterPolicyCommands(Registry& r);
+void RegisterStatusCommands(Registry& r);
+void RegisterLoginCommands(Registry& r);
+void RegisterOperatorCommands(Registry& r);
+void RegisterTokenCommands(Registry& r);
+
+void RegisterAllCommands(Registry& r) {
+  RegisterServerCommands(r);
+  RegisterMetaCommands(r);
+  RegisterGenericCommands(r);
+  RegisterKvCommands(r);
+  RegisterSecretsCommands(r);
+  RegisterPolicyCommands(r);
+  RegisterStatusCommands(r);
+  RegisterLoginCommands(r);
+  RegisterOperatorCommands(r);
+  RegisterTokenCommands(r);
+}
+
+}  // namespace coffer::cli
