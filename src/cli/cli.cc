@@ -47,8 +47,8 @@ void ScanGlobalFlags(const std::vector<std::string>& args, GlobalOptions& o) {
 void AddGlobalFlags(FlagSet& f, unsigned groups, GlobalOptions& o) {
   if (groups & kHttpFlags) {
     f.Section("HTTP Options");
-    f.String("address", &o.address,
-             "Address of the Vault server. The default is https://127.0.0.1:8200.", "VAULT_ADDR");
+    f.String("address", &o.address, "Address of the Vault server. The default is https://127.0.0.1:8200.",
+             "VAULT_ADDR");
     f.String("agent-address", &o.agent_address, "Address of the Agent.", "VAULT_AGENT_ADDR");
     f.String("ca-cert", &o.ca_cert,
              "Path on the local disk to a single PEM-encoded CA certificate to verify the Vault server's "
@@ -74,7 +74,7 @@ void AddGlobalFlags(FlagSet& f, unsigned groups, GlobalOptions& o) {
     f.Hide("ns");
     f.String("tls-server-name", &o.tls_server_name,
              "Name to use as the SNI host when connecting to the Vault server via TLS.", "VAULT_TLS_SERVER_NAME");
-    f.Hide("tls-server-name");  // accepted for compatibility; the client does not set SNI names yet
+    f.Hide("tls-server-name");  // parsed so that using it gives a clear "not supported" error
     f.Bool("tls-skip-verify", &o.tls_skip_verify,
            "Disable verification of TLS certificates. Using this option is highly discouraged as it "
            "decreases the security of data transmissions to and from the Vault server.",
@@ -83,7 +83,7 @@ void AddGlobalFlags(FlagSet& f, unsigned groups, GlobalOptions& o) {
                "Wraps the response in a cubbyhole token with the requested TTL. The TTL is specified as a "
                "numeric string with suffix like \"30s\" or \"5m\".",
                "VAULT_WRAP_TTL");
-    f.Hide("wrap-ttl");
+    f.Hide("wrap-ttl");  // parsed so that using it gives a clear "not supported" error
     f.Bool("output-curl-string", &o.output_curl_string,
            "Instead of executing the request, print an equivalent cURL command string and exit.");
     f.Bool("non-interactive", &o.non_interactive,
@@ -127,23 +127,26 @@ std::string SynopsisOf(const Registry::Entry& e) {
   return e.synopsis;
 }
 
+// One "    name<pad>synopsis" line per name; the top level pads by 6 past the longest name
+// (Vault's tabwriter), subcommand lists by 4.
 std::string ListCommands(const Registry& r, const std::string& prefix, const std::vector<std::string>& names,
                          bool vault_mode) {
+  const size_t gap = prefix.empty() ? 6 : 4;
   size_t width = 0;
   for (const auto& n : names) width = std::max(width, n.size());
   std::string out;
   for (const auto& n : names) {
     const Registry::Entry* e = r.Find(prefix.empty() ? n : prefix + " " + n, vault_mode);
     if (e == nullptr) continue;
-    out += "    " + n + std::string(width - n.size() + 4, ' ') + SynopsisOf(*e) + "\n";
+    out += "    " + n + std::string(width - n.size() + gap, ' ') + SynopsisOf(*e) + "\n";
   }
   return out;
 }
 
 std::string TopLevelHelp(const Registry& r, bool vault_mode) {
   const std::string prog = vault_mode ? "vault" : "coffer";
-  static const std::vector<std::string> kCommon = {"read", "write", "delete", "list", "login",
-                                                   "server", "status", "kv"};
+  static const std::vector<std::string> kCommon = {"read",  "write",  "delete", "list",  "login",
+                                                   "agent", "server", "status", "unwrap"};
   std::vector<std::string> all = r.Children("", vault_mode);
   std::vector<std::string> common, other;
   for (const auto& c : kCommon) {
@@ -259,9 +262,16 @@ int RunArgs(const std::vector<std::string>& input, bool vault_mode, std::istream
     case FlagSet::ParseResult::kHelp:
       out << CommandHelp(*cmd, flags, vault_mode) << "\n";
       return kExitOk;
-    case FlagSet::ParseResult::kError:
-      err << flags.error() << " (run \"" << prog << " " << entry->name << " -h\" for usage)\n";
+    case FlagSet::ParseResult::kError: {
+      std::string hint;
+      const std::string unknown = "flag provided but not defined: -";
+      if (flags.error().rfind(unknown, 0) == 0) {
+        auto near = Suggest(flags.error().substr(unknown.size()), flags.Names());
+        if (!near.empty()) hint = " Did you mean -" + near.front() + "?";
+      }
+      err << flags.error() << "." << hint << " Run \"" << prog << " " << entry->name << " -h\" for usage.\n";
       return kExitUsage;
+    }
     case FlagSet::ParseResult::kOk:
       break;
   }
@@ -283,7 +293,15 @@ int RunArgs(const std::vector<std::string>& input, bool vault_mode, std::istream
 
   std::ostringstream swallowed;
   if (ctx.options().output_curl_string) ctx.set_err(&swallowed);
-  int rc = cmd->Run(ctx, flags.args());
+  int rc;
+  try {
+    rc = cmd->Run(ctx, flags.args());
+  } catch (const std::exception& e) {
+    // A response of an unexpected shape must not crash the CLI. (json type errors name types,
+    // never values.)
+    ctx.err() << "Error: unexpected response or internal error: " << e.what() << "\n";
+    rc = kExitError;
+  }
   if (ctx.options().output_curl_string) {
     ctx.set_err(&err);
     if (ctx.curl_printed()) return kExitOk;

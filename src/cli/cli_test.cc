@@ -63,6 +63,13 @@ TEST(CliTest, UnknownFlagIsUsageError) {
   EXPECT_NE(r.err.find("flag provided but not defined: -bogus"), std::string::npos) << r.err;
 }
 
+TEST(CliTest, UnknownFlagSuggestsNearest) {
+  auto r = RunCli({"kv", "get", "-feild=x", "secret/x"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("Did you mean -field?"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+}
+
 TEST(CliTest, HelpForCommand) {
   auto r = RunCli({"server", "-h"});
   EXPECT_EQ(r.rc, 0);
@@ -135,6 +142,30 @@ TEST(KeyValuesTest, ErrorsNameTheArgumentNotTheValue) {
   std::istringstream in2("a");
   EXPECT_FALSE(ParseKeyValues({"a=-", "b=-"}, in2, &error));
   EXPECT_NE(error.find("only once"), std::string::npos);
+}
+
+TEST(ContextTest, FieldNewlineOnlyOnTerminal) {
+  std::istringstream in;
+  std::ostringstream out, err;
+  Context ctx(in, out, err, false);
+  EXPECT_EQ(ctx.OutputField(nlohmann::json("v"), "f"), 0);
+  EXPECT_EQ(out.str(), "v");
+  std::ostringstream tty_out;
+  Context tty(in, tty_out, err, false);
+  tty.set_stdout_is_terminal(true);
+  EXPECT_EQ(tty.OutputField(nlohmann::json("v"), "f"), 0);
+  EXPECT_EQ(tty_out.str(), "v\n");
+  EXPECT_EQ(ctx.OutputField(nlohmann::json(), "missing"), 1);
+  EXPECT_NE(err.str().find("Field \"missing\" not present in secret"), std::string::npos);
+}
+
+TEST(CliTest, NoArgumentsPrintsHelp) {
+  auto r = RunCli({});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.out.rfind("Usage: coffer <command> [args]", 0), 0u);
+  auto v = RunCli({}, true);
+  EXPECT_EQ(v.out.rfind("Usage: vault <command> [args]", 0), 0u);
+  EXPECT_EQ(v.out.find("completion"), std::string::npos);
 }
 
 TEST(CliTest, SanitizePath) {

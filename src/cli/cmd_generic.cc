@@ -29,7 +29,7 @@ std::optional<std::map<std::string, std::string>> QueryFromArgs(Context& ctx, co
 
 bool IsNotFound(const client::Response& r) {
   return r.status == 404 && (r.errors.empty() || (r.body.is_object() && r.body.contains("errors") &&
-                                                   r.body["errors"].is_array() && r.body["errors"].empty()));
+                                                  r.body["errors"].is_array() && r.body["errors"].empty()));
 }
 
 class ReadCommand : public Command {

@@ -35,7 +35,7 @@ std::string JoinPath(std::initializer_list<std::string_view> parts) {
 }
 
 struct KvTarget {
-  std::string mount;     // "secret/" (empty when the server does not know the mount)
+  std::string mount;  // "secret/" (empty when the server does not know the mount)
   int version = 1;
   std::string relative;  // the key below the mount
   // The API path with a v2 prefix ("data", "metadata", "delete", ...); v1 ignores the prefix.
@@ -320,11 +320,16 @@ class KvPatchCommand : public KvCommand {
       if (rc) return rc;
     } else {
       json body = json{{"data", *data}, {"options", json::object()}};
-      if (cas_ > -1) body["options"]["cas"] = cas_;
+      if (cas_ > 0) body["options"]["cas"] = cas_;
       r = ctx.Send("PATCH", full, &body);
       if (ctx.curl_printed()) return kExitOk;
       if (r.status == 404) return ctx.Error("No value found at " + full);
       if (method_.empty() && (r.status == 403 || r.status == 405)) {
+        if (r.status == 403) {
+          ctx.Warn("Data was written to " + full +
+                   " but we recommend that you add the \"patch\" capability to "
+                   "your ACL policy in order to use HTTP PATCH in the future.");
+        }
         r = ReadThenWrite(ctx, full, *data, &rc);
         if (rc) return rc;
       } else if (!r.ok()) {
@@ -526,13 +531,15 @@ class KvRollbackCommand : public KvCommand {
     if (meta.status == 404 || (meta.ok() && !HasData(meta.body))) return ctx.Error("No value found at " + full);
     if (!meta.ok()) return ctx.ApiError("Error reading secret metadata at " + meta_path, meta);
     const json& md = meta.body["data"];
-    int64_t current = md.value("current_version", json(0)).is_number() ? md["current_version"].get<int64_t>() : 0;
+    const json current_json = md.value("current_version", json(0));
+    const int64_t current = current_json.is_number_integer() ? current_json.get<int64_t>() : 0;
     const std::string v = std::to_string(version_);
     if (!md.contains("versions") || !md["versions"].is_object() || !md["versions"].contains(v)) {
       return ctx.Error("Version " + v + " does not exist at " + full);
     }
     const json& info = md["versions"][v];
-    if (info.value("destroyed", false)) {
+    if (!info.is_object()) return ctx.Error("Version " + v + " of " + full + " has no metadata");
+    if (info.contains("destroyed") && info["destroyed"].is_boolean() && info["destroyed"].get<bool>()) {
       return ctx.Error("Cannot roll back to a version that has been destroyed (version " + v + ")");
     }
     if (info.contains("deletion_time") && info["deletion_time"].is_string() &&
@@ -786,6 +793,32 @@ class KvMetadataDeleteCommand : public KvCommand {
   }
 };
 
+class KvEnableVersioningCommand : public Command {
+ public:
+  std::string Synopsis() const override { return "Turns on versioning for a KV store"; }
+  std::string Help() const override {
+    return R"(Usage: {{prog}} kv enable-versioning [options] KEY
+
+  This command turns on versioning for the backend at the provided path: a
+  KV version 1 mount is upgraded to version 2 and its data stays readable.
+
+      $ {{prog}} kv enable-versioning secret)";
+  }
+  unsigned Flags() const override { return kHttpFlags; }
+  int Run(Context& ctx, const std::vector<std::string>& args) override {
+    if (int rc = CheckArgCount(ctx, args, 1, 1)) return rc;
+    std::string mount = SanitizePath(args[0]);
+    if (mount.empty()) return ctx.UsageError("Invalid path: the mount path must not be empty");
+    json body = {{"options", {{"version", "2"}}}};
+    client::Response r = ctx.Send("POST", "sys/mounts/" + mount + "/tune", &body);
+    if (ctx.curl_printed()) return kExitOk;
+    if (!r.ok()) return ctx.ApiError("Error tuning secrets engine " + mount, r);
+    ctx.err() << WarningsBlock(r.body);
+    ctx.Info("Success! Tuned the secrets engine at: " + mount);
+    return kExitOk;
+  }
+};
+
 constexpr char kKvHelp[] = R"(Usage: {{prog}} kv <subcommand> [options] [args]
 
   This command has subcommands for interacting with the key-value store
@@ -841,6 +874,7 @@ void RegisterKvCommands(Registry& r) {
   r.Add<KvDestroyCommand>("kv destroy");
   r.Add<KvRollbackCommand>("kv rollback");
   r.Add<KvListCommand>("kv list");
+  r.Add<KvEnableVersioningCommand>("kv enable-versioning");
   r.AddGroup("kv metadata", "Interact with key metadata in the KV store", kKvMetadataHelp);
   r.Add<KvMetadataGetCommand>("kv metadata get");
   r.Add<KvMetadataPutCommand>("kv metadata put");

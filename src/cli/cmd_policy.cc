@@ -1,6 +1,5 @@
 // `policy list|read|write|delete|fmt`: ACL policies (sys/policies/acl).
 #include <coffer/client.h>
-
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -112,8 +111,10 @@ class PolicyReadCommand : public Command {
     std::string rules;
     if (r.body.is_object() && r.body.contains("data") && r.body["data"].is_object()) {
       const json& d = r.body["data"];
-      if (d.contains("policy") && d["policy"].is_string()) rules = d["policy"].get<std::string>();
-      else if (d.contains("rules") && d["rules"].is_string()) rules = d["rules"].get<std::string>();
+      if (d.contains("policy") && d["policy"].is_string())
+        rules = d["policy"].get<std::string>();
+      else if (d.contains("rules") && d["rules"].is_string())
+        rules = d["rules"].get<std::string>();
     }
     if (rules.empty()) return ctx.Error("No policy named: " + name);
     if (ctx.options().format != "table") return ctx.OutputData(json{{"policy", rules}});
@@ -147,9 +148,9 @@ class PolicyWriteCommand : public Command {
     if (name.empty()) return ctx.UsageError("Invalid policy name: must not be empty");
     std::string rules, error;
     if (!ReadPolicySource(ctx, args[1], &rules, &error)) return ctx.UsageError(error);
-    if (TrimSpace(rules).empty()) return ctx.UsageError("Invalid policy: the policy from " +
-                                                       std::string(args[1] == "-" ? "stdin" : "\"" + args[1] + "\"") +
-                                                       " is empty");
+    if (TrimSpace(rules).empty())
+      return ctx.UsageError("Invalid policy: the policy from " +
+                            std::string(args[1] == "-" ? "stdin" : "\"" + args[1] + "\"") + " is empty");
     json body = {{"policy", rules}};
     client::Response r = ctx.Send("PUT", "sys/policies/acl/" + name, &body);
     if (ctx.curl_printed()) return kExitOk;

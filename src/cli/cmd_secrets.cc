@@ -243,25 +243,27 @@ class SecretsListCommand : public Command {
     return Table(rows);
   }
   static std::string Detailed(const json& mounts) {
-    std::vector<std::vector<std::string>> rows = {{"Path", "Plugin", "Accessor", "Default TTL", "Max TTL",
-                                                   "Force No Cache", "Replication", "Seal Wrap",
-                                                   "External Entropy Access", "Options", "Description", "UUID",
-                                                   "Version", "Running Version", "Running SHA256",
-                                                   "Deprecation Status"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"Path", "Plugin", "Accessor", "Default TTL", "Max TTL", "Force No Cache", "Replication", "Seal Wrap",
+         "External Entropy Access", "Options", "Description", "UUID", "Version", "Running Version", "Running SHA256",
+         "Deprecation Status"}};
     for (auto it = mounts.begin(); it != mounts.end(); ++it) {
       const json& m = *it;
       json config = m.contains("config") && m["config"].is_object() ? m["config"] : json::object();
       auto ttl = [&](const char* k) {
-        if (!config.contains(k) || !config[k].is_number() || config[k].get<int64_t>() == 0) return std::string("system");
+        if (!config.contains(k) || !config[k].is_number() || config[k].get<int64_t>() == 0)
+          return std::string("system");
         return std::to_string(config[k].get<int64_t>());
       };
-      auto flag = [&](const json& o, const char* k) { return o.contains(k) && o[k].is_boolean() && o[k].get<bool>() ? "true" : "false"; };
+      auto flag = [&](const json& o, const char* k) {
+        return o.contains(k) && o[k].is_boolean() && o[k].get<bool>() ? "true" : "false";
+      };
       json options = m.contains("options") && m["options"].is_object() ? m["options"] : json::object();
       rows.push_back({it.key(), PluginName(m), Str(m, "accessor"), ttl("default_lease_ttl"), ttl("max_lease_ttl"),
                       flag(config, "force_no_cache"), flag(m, "local") == std::string("true") ? "local" : "replicated",
-                      flag(m, "seal_wrap"), flag(m, "external_entropy_access"), GoValue(options),
-                      Str(m, "description"), Str(m, "uuid"), Str(m, "plugin_version"),
-                      Str(m, "running_plugin_version"), Str(m, "running_sha256"), Str(m, "deprecation_status")});
+                      flag(m, "seal_wrap"), flag(m, "external_entropy_access"), GoValue(options), Str(m, "description"),
+                      Str(m, "uuid"), Str(m, "plugin_version"), Str(m, "running_plugin_version"),
+                      Str(m, "running_sha256"), Str(m, "deprecation_status")});
     }
     return Table(rows);
   }
@@ -338,7 +340,7 @@ class SecretsMoveCommand : public Command {
     if (ctx.curl_printed()) return kExitOk;
     if (!r.ok()) return ctx.ApiError("Error moving secrets engine " + from + " to " + to, r);
     json data = SysData(r.body);
-    std::string id = data.contains("migration_id") && data["migration_id"].is_string()
+    std::string id = data.is_object() && data.contains("migration_id") && data["migration_id"].is_string()
                          ? data["migration_id"].get<std::string>()
                          : "";
     if (id.empty()) {
@@ -349,13 +351,18 @@ class SecretsMoveCommand : public Command {
     for (int attempt = 0; attempt < 600; ++attempt) {
       client::Response s = ctx.Send("GET", "sys/remount/status/" + id);
       if (!s.ok()) return ctx.ApiError("Error checking migration status of " + id, s);
-      json info = SysData(s.body).value("migration_info", json::object());
-      std::string status = info.value("status", "");
+      json data = SysData(s.body);
+      json info = data.is_object() && data.contains("migration_info") ? data["migration_info"] : json();
+      std::string status = info.is_object() && info.contains("status") && info["status"].is_string()
+                               ? info["status"].get<std::string>()
+                               : "";
       if (status == "success") {
         ctx.Info("Success! Finished moving secrets engine " + from + " to " + to + ", with migration ID " + id);
         return kExitOk;
       }
-      if (status == "failure") return ctx.Error("Failure! Error encountered moving secrets engine " + from + " to " + to + ", with migration ID " + id);
+      if (status == "failure")
+        return ctx.Error("Failure! Error encountered moving secrets engine " + from + " to " + to +
+                         ", with migration ID " + id);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     return ctx.Error("Timed out waiting for migration " + id);

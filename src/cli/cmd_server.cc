@@ -34,8 +34,7 @@ class ServerCommand : public Command {
     f.Bool("dev", &flags_.dev, "Enable development mode: in memory, unsealed, root token printed.");
     f.String("dev-root-token-id", &flags_.dev_root_token_id, "Use this root token in dev mode.");
     f.String("dev-listen-address", &flags_.dev_listen_address, "Address to bind in dev mode.");
-    f.String("dev-storage", &flags_.dev_storage,
-             "Keep dev-mode data in this SQLite file instead of memory.");
+    f.String("dev-storage", &flags_.dev_storage, "Keep dev-mode data in this SQLite file instead of memory.");
   }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
     if (int rc = CheckArgCount(ctx, args, 0, 0)) return rc;
@@ -43,8 +42,7 @@ class ServerCommand : public Command {
     bool valid = false;
     for (auto l : kLevels) valid = valid || flags_.log_level == l;
     if (!valid) {
-      return ctx.UsageError("Invalid -log-level \"" + flags_.log_level +
-                            "\": use trace, debug, info, warn or error");
+      return ctx.UsageError("Invalid -log-level \"" + flags_.log_level + "\": use trace, debug, info, warn or error");
     }
     ctx.out().flush();
     return server::RunServer(flags_);

@@ -22,12 +22,11 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace coffer::client {
 class VaultClient;
@@ -46,9 +45,9 @@ inline constexpr int kExitUsage = 2;  // bad flags, wrong arguments, invalid inp
 // Flag groups a command accepts besides its own (Vault's FlagSetHTTP / OutputField / OutputFormat).
 enum FlagGroup : unsigned {
   kNoGlobalFlags = 0,
-  kHttpFlags = 1u << 0,    // -address, -namespace, -ca-cert, -tls-skip-verify, -output-curl-string, ...
-  kFieldFlag = 1u << 1,    // -field
-  kFormatFlag = 1u << 2,   // -format (and VAULT_FORMAT)
+  kHttpFlags = 1u << 0,   // -address, -namespace, -ca-cert, -tls-skip-verify, -output-curl-string, ...
+  kFieldFlag = 1u << 1,   // -field
+  kFormatFlag = 1u << 2,  // -format (and VAULT_FORMAT)
   kOutputFlags = kFieldFlag | kFormatFlag,
 };
 

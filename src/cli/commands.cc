@@ -14,6 +14,7 @@ void RegisterStatusCommands(Registry& r);
 void RegisterLoginCommands(Registry& r);
 void RegisterOperatorCommands(Registry& r);
 void RegisterTokenCommands(Registry& r);
+void RegisterAgeCommands(Registry& r);
 
 void RegisterAllCommands(Registry& r) {
   RegisterServerCommands(r);
@@ -26,6 +27,7 @@ void RegisterAllCommands(Registry& r) {
   RegisterLoginCommands(r);
   RegisterOperatorCommands(r);
   RegisterTokenCommands(r);
+  RegisterAgeCommands(r);
 }
 
 }  // namespace coffer::cli

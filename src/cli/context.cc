@@ -1,7 +1,6 @@
+#include <coffer/client.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <coffer/client.h>
 
 #include <cctype>
 #include <cerrno>
@@ -36,6 +35,18 @@ client::VaultClient* Context::Client() {
     return nullptr;
   }
   const GlobalOptions& o = options_;
+  // Accepted by the parser because Vault has them, but refused rather than silently ignored:
+  // the server has no response wrapping and the client cannot override the TLS server name.
+  if (!o.wrap_ttl.empty()) {
+    client_failed_ = true;
+    UsageError("-wrap-ttl (VAULT_WRAP_TTL): response wrapping is not supported by Coffer");
+    return nullptr;
+  }
+  if (!o.tls_server_name.empty()) {
+    client_failed_ = true;
+    UsageError("-tls-server-name (VAULT_TLS_SERVER_NAME): setting the TLS server name is not supported yet");
+    return nullptr;
+  }
   if (!o.address.empty()) config.address = o.address;
   if (!o.agent_address.empty()) config.address = o.agent_address;
   if (!o.ca_cert.empty()) config.ca_cert = o.ca_cert;
@@ -156,6 +167,7 @@ void Context::Info(std::string_view text) { out() << text << "\n"; }
 namespace {
 
 json EnvelopeForYaml(const json& r) {
+  if (!r.is_object()) return r;
   json o = json::object();
   o["request_id"] = r.value("request_id", json(""));
   o["lease_id"] = r.value("lease_id", json(""));
@@ -360,9 +372,8 @@ std::optional<json> ParseKeyValues(const std::vector<std::string>& args, std::is
     }
     size_t eq = arg.find('=');
     if (eq == std::string::npos || eq == 0) {
-      std::string hint = (!arg.empty() && arg[0] == '-')
-                             ? " (flags must come before the path and key=value arguments)"
-                             : "";
+      std::string hint =
+          (!arg.empty() && arg[0] == '-') ? " (flags must come before the path and key=value arguments)" : "";
       *error = "Failed to parse K=V data: invalid key/value pair at " + where + ": format must be key=value" + hint;
       return std::nullopt;
     }

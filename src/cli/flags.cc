@@ -77,8 +77,7 @@ FlagSet::Flag& FlagSet::Add(std::string name, std::string usage, std::string exa
   return *raw;
 }
 
-void FlagSet::String(std::string name, std::string* target, std::string usage, std::string env,
-                     std::string example) {
+void FlagSet::String(std::string name, std::string* target, std::string usage, std::string env, std::string example) {
   Flag& f = Add(std::move(name), std::move(usage), std::move(example), std::move(env));
   f.default_text = *target;
   if (const char* v = EnvOrNull(f.env)) *target = v;
@@ -131,8 +130,8 @@ void FlagSet::Duration(std::string name, std::string* target, std::string usage,
   };
 }
 
-void FlagSet::StringList(std::string name, std::vector<std::string>* target, std::string usage,
-                         bool split_commas, std::string example) {
+void FlagSet::StringList(std::string name, std::vector<std::string>* target, std::string usage, bool split_commas,
+                         std::string example) {
   Flag& f = Add(std::move(name), std::move(usage), std::move(example), "");
   f.apply = [target, split_commas](const std::string& v) {
     if (!split_commas) {
@@ -142,8 +141,8 @@ void FlagSet::StringList(std::string name, std::vector<std::string>* target, std
     size_t start = 0;
     while (start <= v.size()) {
       size_t comma = v.find(',', start);
-      std::string part = Trim(std::string_view(v).substr(start, comma == std::string::npos ? std::string::npos
-                                                                                           : comma - start));
+      std::string part =
+          Trim(std::string_view(v).substr(start, comma == std::string::npos ? std::string::npos : comma - start));
       if (!part.empty()) target->push_back(part);
       if (comma == std::string::npos) break;
       start = comma + 1;
@@ -324,7 +323,7 @@ std::string TrailingFlagWarning(const std::vector<std::string>& positional) {
     if (a.empty() || a[0] != '-' || a == "-") continue;
     std::string_view name = a;
     name.remove_prefix(name.find_first_not_of('-') == std::string_view::npos ? name.size()
-                                                                               : name.find_first_not_of('-'));
+                                                                             : name.find_first_not_of('-'));
     name = name.substr(0, name.find('='));
     if (std::find(std::begin(kGlobal), std::end(kGlobal), name) != std::end(kGlobal)) continue;
     if (!listed.empty()) listed += ",";

@@ -42,8 +42,8 @@ class FlagSet {
   // (validated) so the server sees what the user wrote.
   void Duration(std::string name, std::string* target, std::string usage, std::string env = {});
   // Repeatable: each occurrence appends. With split_commas, "a,b" appends "a" and "b".
-  void StringList(std::string name, std::vector<std::string>* target, std::string usage,
-                  bool split_commas = false, std::string example = "string");
+  void StringList(std::string name, std::vector<std::string>* target, std::string usage, bool split_commas = false,
+                  std::string example = "string");
   // Repeatable key=value pairs (`-options version=2 -options foo=bar`).
   void StringMap(std::string name, std::map<std::string, std::string>* target, std::string usage,
                  std::string example = "key=value");

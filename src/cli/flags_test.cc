@@ -124,9 +124,7 @@ TEST(FlagsTest, TrailingFlagWarning) {
             "parsed as flags: [-mount=kv,--force]");
 }
 
-TEST(FlagsTest, Wrap) {
-  EXPECT_EQ(WrapWithPadding("aaa bbb ccc", 2, 8), "  aaa\n  bbb\n  ccc");
-}
+TEST(FlagsTest, Wrap) { EXPECT_EQ(WrapWithPadding("aaa bbb ccc", 2, 8), "  aaa\n  bbb\n  ccc"); }
 
 }  // namespace
 }  // namespace coffer::cli

@@ -1,7 +1,6 @@
 #include "cli/output.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 
 namespace coffer::cli {
@@ -18,20 +17,13 @@ size_t Width(std::string_view s) {
   return n;
 }
 
-std::string NumberText(const json& v) {
-  if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) {
-      return std::to_string(static_cast<long long>(d));
-    }
-  }
-  return v.dump();
-}
+// Vault's client keeps numbers as json.Number, so they print as they arrived.
+std::string NumberText(const json& v) { return v.dump(); }
 
 std::string ValueForTable(const std::string& key, const json& v) {
-  if (LooksLikeDuration(key) && (v.is_number_integer() || (v.is_string() && !v.get<std::string>().empty() &&
-                                                          v.get<std::string>().find_first_not_of("0123456789") ==
-                                                              std::string::npos))) {
+  if (LooksLikeDuration(key) &&
+      (v.is_number_integer() || (v.is_string() && !v.get<std::string>().empty() &&
+                                 v.get<std::string>().find_first_not_of("0123456789") == std::string::npos))) {
     int64_t secs = v.is_number_integer() ? v.get<int64_t>() : std::stoll(v.get<std::string>());
     return HumanDuration(secs);
   }
@@ -44,17 +36,30 @@ void GoJsonString(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '<': case '>': case '&':
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '<':
+      case '>':
+      case '&':
         out += "\\u00";
         out += kHex[c >> 4];
         out += kHex[c & 0xF];
         continue;
-      default: break;
+      default:
+        break;
     }
     if (c < 0x20) {
       out += "\\u00";
@@ -173,9 +178,9 @@ bool LooksLikeTimestamp(std::string_view s) {
 
 bool ResolvesToNonString(std::string_view s) {
   if (LooksLikeTimestamp(s)) return true;
-  static constexpr std::string_view kWords[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-                                                "true", "True", "TRUE", "false", "False", "FALSE", "on", "On",
-                                                "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL"};
+  static constexpr std::string_view kWords[] = {"y",  "Y",    "yes",  "Yes",  "YES",   "n",     "N",     "no",  "No",
+                                                "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on",  "On",
+                                                "ON", "off",  "Off",  "OFF",  "~",     "null",  "Null",  "NULL"};
   for (auto w : kWords) {
     if (s == w) return true;
   }
@@ -202,11 +207,21 @@ std::string YamlDoubleQuoted(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -256,13 +271,20 @@ std::string YamlScalarString(std::string_view s, int indent) {
 
 std::string YamlScalar(const json& v, int indent) {
   switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case json::value_t::string: return YamlScalarString(v.get_ref<const std::string&>(), indent);
-    case json::value_t::number_float: return NumberText(v);
-    case json::value_t::object: return "{}";
-    case json::value_t::array: return "[]";
-    default: return v.dump();
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
+    case json::value_t::string:
+      return YamlScalarString(v.get_ref<const std::string&>(), indent);
+    case json::value_t::number_float:
+      return NumberText(v);
+    case json::value_t::object:
+      return "{}";
+    case json::value_t::array:
+      return "[]";
+    default:
+      return v.dump();
   }
 }
 
@@ -320,10 +342,14 @@ void YamlNode(std::string& out, const json& v, int indent) {
 
 std::string GoValue(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "<nil>";
-    case json::value_t::string: return v.get<std::string>();
-    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case json::value_t::number_float: return NumberText(v);
+    case json::value_t::null:
+      return "<nil>";
+    case json::value_t::string:
+      return v.get<std::string>();
+    case json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
+    case json::value_t::number_float:
+      return NumberText(v);
     case json::value_t::array: {
       std::string out = "[";
       bool first = true;
@@ -344,7 +370,8 @@ std::string GoValue(const json& v) {
       }
       return out + "]";
     }
-    default: return v.dump();
+    default:
+      return v.dump();
   }
 }
 
@@ -409,7 +436,8 @@ std::string Table(const std::vector<std::vector<std::string>>& input) {
 std::string KeyValueTable(const json& object) {
   if (!object.is_object() || object.empty()) return "";
   std::vector<std::vector<std::string>> rows = {{"Key", "Value"}};
-  for (auto it = object.begin(); it != object.end(); ++it) rows.push_back({it.key(), ValueForTable(it.key(), it.value())});
+  for (auto it = object.begin(); it != object.end(); ++it)
+    rows.push_back({it.key(), ValueForTable(it.key(), it.value())});
   return Table(rows);
 }
 
@@ -448,18 +476,21 @@ std::string SecretTable(const json& r) {
     rows.push_back({"token_accessor", GoValue(get(auth, "accessor"))});
     int64_t ld = get(auth, "lease_duration").is_number() ? get(auth, "lease_duration").get<int64_t>() : 0;
     rows.push_back({"token_duration", ld == 0 ? "∞" : HumanDuration(ld)});
-    rows.push_back({"token_renewable", GoValue(get(auth, "renewable").is_null() ? json(false) : get(auth, "renewable"))});
+    rows.push_back(
+        {"token_renewable", GoValue(get(auth, "renewable").is_null() ? json(false) : get(auth, "renewable"))});
     rows.push_back({"token_policies", quoted_list(get(auth, "token_policies"))});
     rows.push_back({"identity_policies", quoted_list(get(auth, "identity_policies"))});
     rows.push_back({"policies", quoted_list(get(auth, "policies"))});
     json meta = get(auth, "metadata");
     if (meta.is_object()) {
-      for (auto it = meta.begin(); it != meta.end(); ++it) rows.push_back({"token_meta_" + it.key(), GoValue(it.value())});
+      for (auto it = meta.begin(); it != meta.end(); ++it)
+        rows.push_back({"token_meta_" + it.key(), GoValue(it.value())});
     }
   }
   json data = get(r, "data");
   if (data.is_object()) {
-    for (auto it = data.begin(); it != data.end(); ++it) rows.push_back({it.key(), ValueForTable(it.key(), it.value())});
+    for (auto it = data.begin(); it != data.end(); ++it)
+      rows.push_back({it.key(), ValueForTable(it.key(), it.value())});
   }
   if (rows.size() == 1) return "";
   return Table(rows);

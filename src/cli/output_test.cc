@@ -33,9 +33,7 @@ TEST(OutputTest, KeyValueTable) {
             "ttl           1h");
 }
 
-TEST(OutputTest, ListTable) {
-  EXPECT_EQ(ListTable(json::array({"b", "a/"})), "Keys\n----\na/\nb");
-}
+TEST(OutputTest, ListTable) { EXPECT_EQ(ListTable(json::array({"b", "a/"})), "Keys\n----\na/\nb"); }
 
 TEST(OutputTest, Headers) {
   EXPECT_EQ(PadEqualSigns("Secret Path", 17), "== Secret Path ==");
@@ -48,14 +46,15 @@ TEST(OutputTest, Headers) {
 
 TEST(OutputTest, GoJson) {
   json v = {{"b", json::array({1, 2})}, {"a", "<x&y>"}, {"e", json::object()}, {"n", nullptr}};
-  EXPECT_EQ(GoJson(v),
-            "{\n  \"a\": \"\\u003cx\\u0026y\\u003e\",\n  \"b\": [\n    1,\n    2\n  ],\n  \"e\": {},\n  \"n\": null\n}");
+  EXPECT_EQ(
+      GoJson(v),
+      "{\n  \"a\": \"\\u003cx\\u0026y\\u003e\",\n  \"b\": [\n    1,\n    2\n  ],\n  \"e\": {},\n  \"n\": null\n}");
 }
 
 TEST(OutputTest, SecretJsonFieldOrder) {
-  json r = {{"data", {{"k", "v"}}}, {"request_id", "id"}, {"lease_id", ""}, {"lease_duration", 0},
-            {"renewable", false}, {"warnings", nullptr}, {"wrap_info", nullptr}, {"auth", nullptr},
-            {"mount_type", "kv"}};
+  json r = {{"data", {{"k", "v"}}}, {"request_id", "id"}, {"lease_id", ""},
+            {"lease_duration", 0},  {"renewable", false}, {"warnings", nullptr},
+            {"wrap_info", nullptr}, {"auth", nullptr},    {"mount_type", "kv"}};
   EXPECT_EQ(SecretJson(r),
             "{\n  \"request_id\": \"id\",\n  \"lease_id\": \"\",\n  \"lease_duration\": 0,\n  \"renewable\": false,\n"
             "  \"data\": {\n    \"k\": \"v\"\n  },\n  \"warnings\": null,\n  \"mount_type\": \"kv\"\n}");
@@ -67,7 +66,8 @@ TEST(OutputTest, Yaml) {
             {"m", "line1\nline2"},
             {"time", "2026-11-23T06:28:03.4Z"}};
   EXPECT_EQ(Yaml(v),
-            "data:\n  e: \"\"\n  keys:\n  - a\n  - b\n  \"n\": 2\n  t: \"true\"\nm: |-\n  line1\n  line2\ntime: \"2026-11-23T06:28:03.4Z\"\nwarnings: null");
+            "data:\n  e: \"\"\n  keys:\n  - a\n  - b\n  \"n\": 2\n  t: \"true\"\nm: |-\n  line1\n  line2\ntime: "
+            "\"2026-11-23T06:28:03.4Z\"\nwarnings: null");
 }
 
 TEST(OutputTest, SecretTableWithLease) {

@@ -7,8 +7,8 @@ namespace coffer::cli {
 namespace {
 
 struct Line {
-  std::string text;    // trimmed content (or verbatim heredoc body line)
-  int depth = 0;       // indentation level
+  std::string text;  // trimmed content (or verbatim heredoc body line)
+  int depth = 0;     // indentation level
   bool verbatim = false;
   size_t eq = std::string::npos;  // position of the attribute '=' in text (for alignment)
 };
@@ -89,6 +89,47 @@ Scan ScanLine(const std::string& s) {
   return r;
 }
 
+// Outside strings and comments: runs of spaces become one space, a comma is followed by one
+// space, no space after '[' or '(' nor before ']', ')' or ','. Comments and heredoc markers
+// (and whatever follows them on the line) are kept as written.
+std::string NormalizeSpacing(const std::string& s) {
+  std::string out;
+  bool in_string = false;
+  bool pending_space = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < s.size()) {
+        out += s[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    const bool comment = c == '#' || (c == '/' && i + 1 < s.size() && (s[i + 1] == '/' || s[i + 1] == '*'));
+    const bool heredoc = c == '<' && i + 1 < s.size() && s[i + 1] == '<';
+    if (comment || heredoc) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+      out += s.substr(i);
+      return out;
+    }
+    if (c == ' ' || c == '\t') {
+      pending_space = !out.empty();
+      continue;
+    }
+    const bool closer = c == ']' || c == ')' || c == ',';
+    const bool after_opener = !out.empty() && (out.back() == '[' || out.back() == '(');
+    if (c == '{' && !out.empty() && !after_opener) pending_space = true;  // `path "x" {`
+    if (pending_space && !closer && !after_opener) out += ' ';
+    pending_space = false;
+    out += c;
+    if (c == '"') in_string = true;
+    if (c == ',') pending_space = true;
+  }
+  return out;
+}
+
 // "key   =   value" -> "key = value" (only the first top-level '=').
 std::string NormalizeEquals(const std::string& s, size_t eq, size_t* new_eq) {
   std::string key = TrimRight(s.substr(0, eq));
@@ -113,7 +154,7 @@ std::string FormatPolicyHcl(std::string_view text) {
       if (Trim(raw) == heredoc_end) heredoc_end.clear();
       continue;
     }
-    std::string t = Trim(raw);
+    std::string t = NormalizeSpacing(Trim(raw));
     Scan sc = ScanLine(t);
     Line line;
     line.depth = std::max(0, depth - sc.leading_closers);
@@ -145,7 +186,8 @@ std::string FormatPolicyHcl(std::string_view text) {
     }
     for (size_t k = i; k < j; ++k) {
       size_t key_len = lines[k].eq - 1;
-      lines[k].text = lines[k].text.substr(0, key_len) + std::string(width - key_len, ' ') + lines[k].text.substr(key_len);
+      lines[k].text =
+          lines[k].text.substr(0, key_len) + std::string(width - key_len, ' ') + lines[k].text.substr(key_len);
     }
     i = j;
   }

@@ -17,8 +17,8 @@ TEST(PolicyFormatTest, IndentsAndSpaces) {
       "}   \n";
   EXPECT_EQ(FormatPolicyHcl(in),
             "# team policy\n\n"
-            "path   \"secret/data/*\"   {\n"
-            "  capabilities = [\"read\",\"list\"]\n"
+            "path \"secret/data/*\" {\n"
+            "  capabilities = [\"read\", \"list\"]\n"
             "}\n"
             "path \"sys/*\" {\n"
             "  capabilities     = [\"deny\"]\n"
@@ -45,6 +45,11 @@ TEST(PolicyFormatTest, NestedBlocksAndMultilineLists) {
             "    \"x\" = []\n"
             "  }\n"
             "}\n");
+}
+
+TEST(PolicyFormatTest, KeepsStringsAndComments) {
+  std::string in = "path \"a  b\"{ # keep   this\n  capabilities=[ \"x\" ,\"y\" ] // and  this\n}\n";
+  EXPECT_EQ(FormatPolicyHcl(in), "path \"a  b\" { # keep   this\n  capabilities = [\"x\", \"y\"] // and  this\n}\n");
 }
 
 TEST(PolicyFormatTest, Idempotent) {

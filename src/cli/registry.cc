@@ -7,9 +7,12 @@ namespace {
 
 bool Visible(Personality p, bool vault_mode) {
   switch (p) {
-    case Personality::kBoth: return true;
-    case Personality::kCofferOnly: return !vault_mode;
-    case Personality::kVaultOnly: return vault_mode;
+    case Personality::kBoth:
+      return true;
+    case Personality::kCofferOnly:
+      return !vault_mode;
+    case Personality::kVaultOnly:
+      return vault_mode;
   }
   return true;
 }

@@ -35,8 +35,8 @@ class Registry {
   using Factory = std::function<std::unique_ptr<Command>()>;
 
   struct Entry {
-    std::string name;  // full name, words separated by one space: "kv metadata get"
-    Factory factory;   // null for a pure group
+    std::string name;      // full name, words separated by one space: "kv metadata get"
+    Factory factory;       // null for a pure group
     std::string synopsis;  // groups only (commands give theirs through Command::Synopsis)
     std::string help;      // groups only
     Personality personality = Personality::kBoth;
@@ -45,7 +45,8 @@ class Registry {
 
   template <typename T>
   void Add(std::string name, Personality p = Personality::kBoth) {
-    AddFactory(std::move(name), [] { return std::unique_ptr<Command>(new T()); }, p);
+    AddFactory(
+        std::move(name), [] { return std::unique_ptr<Command>(new T()); }, p);
   }
   void AddFactory(std::string name, Factory factory, Personality p = Personality::kBoth);
   // A group ("kv", "kv metadata"): `help` is printed above the list of its subcommands.

@@ -127,7 +127,7 @@ TEST_F(CoreTest, MountsPersistAcrossSealAndDisableRemovesData) {
   ASSERT_TRUE(unsealed.ok()) << unsealed.status().message();
   auto read = Call(Operation::kRead, "kv1/app");
   ASSERT_TRUE(read.ok()) << read.status().message();
-  EXPECT_EQ(read->data["password"], "s3cret");
+  EXPECT_EQ(read->DataJson()["password"], "s3cret");
 
   ASSERT_TRUE(Call(Operation::kDelete, "sys/mounts/kv1").ok());
   EXPECT_EQ(Call(Operation::kRead, "kv1/app").status().code(), StatusCode::kNotFound);
@@ -152,15 +152,15 @@ TEST_F(CoreTest, RotateAddsTermAndKeepsOldDataReadable) {
   ASSERT_TRUE(Call(Operation::kUpdate, "kv/old", {{"v", 1}}).ok());
   auto before = Call(Operation::kRead, "sys/key-status");
   ASSERT_TRUE(before.ok());
-  EXPECT_EQ(before->data["term"], 1);
+  EXPECT_EQ(before->DataJson()["term"], 1);
   ASSERT_TRUE(Call(Operation::kUpdate, "sys/rotate").ok());
-  EXPECT_EQ(Call(Operation::kRead, "sys/key-status")->data["term"], 2);
+  EXPECT_EQ(Call(Operation::kRead, "sys/key-status")->DataJson()["term"], 2);
   ASSERT_TRUE(Call(Operation::kUpdate, "kv/new", {{"v", 2}}).ok());
   ASSERT_TRUE(core_->Seal().ok());
   ASSERT_TRUE(core_->SubmitUnsealKey(init.keys[0]).ok());
-  EXPECT_EQ(Call(Operation::kRead, "kv/old")->data["v"], 1);
-  EXPECT_EQ(Call(Operation::kRead, "kv/new")->data["v"], 2);
-  EXPECT_EQ(Call(Operation::kRead, "sys/key-status")->data["term"], 2);
+  EXPECT_EQ(Call(Operation::kRead, "kv/old")->DataJson()["v"], 1);
+  EXPECT_EQ(Call(Operation::kRead, "kv/new")->DataJson()["v"], 2);
+  EXPECT_EQ(Call(Operation::kRead, "sys/key-status")->DataJson()["term"], 2);
 }
 
 TEST_F(CoreTest, DevModeUsesGivenRootToken) {
@@ -179,10 +179,10 @@ TEST_F(CoreTest, ToolsRandomAndHash) {
   InitAndUnseal(1, 1);
   auto r = Call(Operation::kUpdate, "sys/tools/random/16", {{"format", "hex"}});
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->data["random_bytes"].get<std::string>().size(), 32u);
+  EXPECT_EQ(r->DataJson()["random_bytes"].get<std::string>().size(), 32u);
   auto h = Call(Operation::kUpdate, "sys/tools/hash", {{"input", "YWJj"}});  // "abc"
   ASSERT_TRUE(h.ok()) << h.status().message();
-  EXPECT_EQ(h->data["sum"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(h->DataJson()["sum"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Call(Operation::kUpdate, "sys/tools/random", {{"bytes", 0}}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Call(Operation::kUpdate, "sys/tools/hash", {{"input", "!!"}}).status().code(), StatusCode::kInvalidArgument);
 }
@@ -201,9 +201,9 @@ TEST_F(CoreTest, TuneChangesTtlsAndUpgradesKvVersion) {
   ASSERT_TRUE(tuned.ok()) << tuned.status().message();
   auto read = Call(Operation::kRead, "sys/mounts/kv/tune");
   ASSERT_TRUE(read.ok()) << read.status().message();
-  EXPECT_EQ(read->data["default_lease_ttl"], 3600);
-  EXPECT_EQ(read->data["max_lease_ttl"], 768 * 3600);
-  EXPECT_EQ(read->data["description"], "d");
+  EXPECT_EQ(read->DataJson()["default_lease_ttl"], 3600);
+  EXPECT_EQ(read->DataJson()["max_lease_ttl"], 768 * 3600);
+  EXPECT_EQ(read->DataJson()["description"], "d");
   EXPECT_EQ(Call(Operation::kRead, "kv/app")->lease_duration, 3600);
   EXPECT_EQ(Call(Operation::kUpdate, "sys/mounts/kv/tune", {{"default_lease_ttl", "9999h"}}).status().code(),
             StatusCode::kInvalidArgument);
@@ -217,10 +217,10 @@ TEST_F(CoreTest, RemountMovesDataWithTheMount) {
   ASSERT_TRUE(Call(Operation::kUpdate, "old/app", {{"v", "kept"}}).ok());
   auto moved = Call(Operation::kUpdate, "sys/remount", {{"from", "old"}, {"to", "new/place"}});
   ASSERT_TRUE(moved.ok()) << moved.status().message();
-  std::string id = moved->data["migration_id"];
-  EXPECT_EQ(Call(Operation::kRead, "new/place/app")->data["v"], "kept");
+  std::string id = moved->DataJson()["migration_id"];
+  EXPECT_EQ(Call(Operation::kRead, "new/place/app")->DataJson()["v"], "kept");
   EXPECT_EQ(Call(Operation::kRead, "old/app").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(Call(Operation::kRead, "sys/remount/status/" + id)->data["migration_info"]["status"], "success");
+  EXPECT_EQ(Call(Operation::kRead, "sys/remount/status/" + id)->DataJson()["migration_info"]["status"], "success");
   EXPECT_EQ(Call(Operation::kUpdate, "sys/remount", {{"from", "new/place"}, {"to", "sys/x"}}).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(Call(Operation::kUpdate, "sys/remount", {{"from", "cubbyhole"}, {"to", "c2"}}).status().code(),
@@ -231,9 +231,9 @@ TEST_F(CoreTest, CubbyholeIsMountedAndPrivatePerToken) {
   InitAndUnseal(1, 1);
   auto mounts = Call(Operation::kRead, "sys/mounts");
   ASSERT_TRUE(mounts->data.contains("cubbyhole/"));
-  EXPECT_EQ(mounts->data["cubbyhole/"]["type"], "cubbyhole");
+  EXPECT_EQ(mounts->DataJson()["cubbyhole/"]["type"], "cubbyhole");
   ASSERT_TRUE(Call(Operation::kUpdate, "cubbyhole/note", {{"v", "mine"}}).ok());
-  EXPECT_EQ(Call(Operation::kRead, "cubbyhole/note")->data["v"], "mine");
+  EXPECT_EQ(Call(Operation::kRead, "cubbyhole/note")->DataJson()["v"], "mine");
   EXPECT_EQ(Call(Operation::kDelete, "sys/mounts/cubbyhole").status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -242,9 +242,9 @@ TEST_F(CoreTest, InternalUiMountsDescribesTheMountForTheKvCli) {
   ASSERT_TRUE(Call(Operation::kUpdate, "sys/mounts/team/kv", {{"type", "kv"}, {"options", {{"version", "1"}}}}).ok());
   auto r = Call(Operation::kRead, "sys/internal/ui/mounts/team/kv/app/db");
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->data["path"], "team/kv/");
-  EXPECT_EQ(r->data["type"], "kv");
-  EXPECT_EQ(r->data["options"]["version"], "1");
+  EXPECT_EQ(r->DataJson()["path"], "team/kv/");
+  EXPECT_EQ(r->DataJson()["type"], "kv");
+  EXPECT_EQ(r->DataJson()["options"]["version"], "1");
   EXPECT_EQ(Call(Operation::kRead, "sys/internal/ui/mounts/nothing/here").status().code(),
             StatusCode::kPermissionDenied);
 }

@@ -42,6 +42,10 @@ struct Request {
 
 struct Response {
   nlohmann::json data = nullptr;  // null, or an object rendered as "data"
+  // Instead of `data`, for engines that store JSON objects: the object's JSON text exactly as
+  // nlohmann's compact dump() writes it (what rendering `data` would produce), spliced into the
+  // envelope verbatim so a read need not parse and re-serialize it. Set one or the other.
+  std::string raw_data{};
   std::vector<std::string> warnings{};
   nlohmann::json auth = nullptr;  // null, or Vault's auth block
   std::string lease_id{};
@@ -65,7 +69,14 @@ struct Response {
     return r;
   }
   // True when there is nothing to render: Vault answers such requests with 204 No Content.
-  bool Empty() const { return !raw_status && data.is_null() && auth.is_null() && warnings.empty() && lease_id.empty(); }
+  bool Empty() const {
+    return !raw_status && data.is_null() && raw_data.empty() && auth.is_null() && warnings.empty() && lease_id.empty();
+  }
+  // `data`, or `raw_data` parsed (for tests and callers that need the document).
+  nlohmann::json DataJson() const {
+    if (raw_data.empty()) return data;
+    return nlohmann::json::parse(raw_data, nullptr, /*allow_exceptions=*/false);
+  }
 };
 
 }  // namespace coffer::logical

@@ -121,7 +121,11 @@ std::string RenderEnvelope(const logical::Request& req, const logical::Response&
   out += ",\"lease_duration\":";
   out += std::to_string(resp.lease_duration);
   out += ",\"data\":";
-  out += Dump(resp.data);
+  if (resp.raw_data.empty()) {
+    out += Dump(resp.data);
+  } else {
+    out += resp.raw_data;  // already the exact bytes Dump(data) would give
+  }
   out += ",\"wrap_info\":null,\"warnings\":";
   out += resp.warnings.empty() ? "null" : Dump(resp.warnings);
   out += ",\"auth\":";

@@ -87,6 +87,19 @@ def test_generic_bad_input(cli):
     assert rc == 2 and "invalid JSON on stdin" in err
 
 
+def test_unsupported_vault_flags_are_refused_not_ignored(cli):
+    """-wrap-ttl and -tls-server-name exist in Vault; Coffer cannot honour them, so it says so."""
+    for args, env, needle in [
+        (["read", "-wrap-ttl=5m", "secret/data/x"], None, "-wrap-ttl"),
+        (["read", "secret/data/x"], {"VAULT_WRAP_TTL": "5m"}, "-wrap-ttl"),
+        (["read", "-tls-server-name=vault.example", "secret/data/x"], None, "-tls-server-name"),
+    ]:
+        rc, out, err = cli.run(args, env=env)
+        assert rc == 2, (args, rc, err)
+        assert needle in err and "not supported" in err, (args, err)
+        assert out == ""
+
+
 def test_server_errors_exit_1_with_server_message(cli):
     rc, out, err = cli.run(["write", "sys/mounts/bad path", "type=nonexistent-engine"])
     assert rc == 1
@@ -184,7 +197,7 @@ def test_top_level_help_and_unknown_commands(cli_bin, tmp_path):
 
 @pytest.mark.parametrize("cmd", [
     ["read"], ["write"], ["list"], ["delete"], ["patch"], ["kv", "put"], ["kv", "patch"], ["kv", "delete"],
-    ["kv", "undelete"], ["kv", "destroy"], ["kv", "rollback"], ["kv", "list"], ["kv", "metadata", "put"],
+    ["kv", "undelete"], ["kv", "destroy"], ["kv", "rollback"], ["kv", "list"], ["kv", "enable-versioning"], ["kv", "metadata", "put"],
     ["kv", "metadata", "patch"], ["kv", "metadata", "delete"], ["secrets", "enable"], ["secrets", "disable"],
     ["secrets", "list"], ["secrets", "tune"], ["secrets", "move"], ["policy", "list"], ["policy", "read"],
     ["policy", "write"], ["policy", "delete"], ["policy", "fmt"], ["server"], ["version"],

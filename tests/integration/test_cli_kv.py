@@ -325,3 +325,36 @@ def test_help_and_suggestions(cli):
     assert 'Did you mean "kv get"?' in err
     out = cli.ok(["kv", "metadata", "get", "-help"])
     assert out.startswith("Usage: coffer kv metadata get")
+
+
+def test_patch_falls_back_to_read_write_without_patch_capability(cli, dev_server):
+    from coffer_harness import create_token, put_policy
+    key = unique("nopatch")
+    name = unique("rw-only")
+    put_policy(dev_server, name, f'path "secret/data/{key}" {{ capabilities = ["create", "read", "update"] }}\n')
+    token = create_token(dev_server, policies=[name])["client_token"]
+    cli.ok(["kv", "put", f"secret/{key}", "a=1"])
+    rc, out, err = cli.run(["kv", "patch", f"secret/{key}", "b=2"], env={"VAULT_TOKEN": token})
+    assert rc == 0, err
+    assert 'add the "patch" capability' in err
+    assert json.loads(cli.ok(["kv", "get", "-format=json", f"secret/{key}"]))["data"]["data"] == {"a": "1", "b": "2"}
+    rc, out, err = cli.run(["kv", "patch", "-method=patch", f"secret/{key}", "c=3"], env={"VAULT_TOKEN": token})
+    assert rc == 1 and "permission denied" in err and token not in err
+
+
+def test_enable_versioning_upgrades_v1(cli, dev_server):
+    import time
+    mount = unique("upgrade")
+    mount_kv(dev_server, mount, "1")
+    cli.ok(["kv", "put", f"{mount}/app", "a=1"])
+    out = cli.ok(["kv", "enable-versioning", mount])
+    assert out.strip() == f"Success! Tuned the secrets engine at: {mount}"
+    deadline = time.monotonic() + 10
+    while True:
+        rc, out, err = cli.run(["kv", "get", "-field=a", f"{mount}/app"])
+        if rc == 0 and out == "1":
+            break
+        assert time.monotonic() < deadline, f"not readable as KV v2: {rc} {out} {err}"
+        time.sleep(0.1)
+    assert "Secret Path" in cli.ok(["kv", "get", f"{mount}/app"])
+    assert "Error tuning secrets engine" in cli.fails(["kv", "enable-versioning", unique("nomount")], 1)

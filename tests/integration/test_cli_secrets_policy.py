@@ -140,7 +140,7 @@ def test_policy_fmt(cli_bin, tmp_path):
     rc, out, err = run_cli(cli_bin, ["policy", "fmt", str(f)], home=tmp_path)
     assert rc == 0, err
     assert out == f"Success! Formatted policy: {f}\n"
-    assert f.read_text() == ('# comment kept\n\npath "secret/*"   {\n  capabilities     = ["read"]\n'
+    assert f.read_text() == ('# comment kept\n\npath "secret/*" {\n  capabilities     = ["read"]\n'
                              '  max_wrapping_ttl = "1h"\n}\n')
     before = f.read_text()
     assert run_cli(cli_bin, ["policy", "fmt", str(f)], home=tmp_path)[0] == 0

@@ -37,16 +37,16 @@ class CubbyholeTest : public ::testing::Test {
 TEST_F(CubbyholeTest, EachTokenSeesOnlyItsOwnEntries) {
   ASSERT_TRUE(Call(Operation::kCreate, "note", "acc-a", {{"v", "a"}}).ok());
   ASSERT_TRUE(Call(Operation::kCreate, "note", "acc-b", {{"v", "b"}}).ok());
-  EXPECT_EQ(Call(Operation::kRead, "note", "acc-a")->data["v"], "a");
-  EXPECT_EQ(Call(Operation::kRead, "note", "acc-b")->data["v"], "b");
+  EXPECT_EQ(Call(Operation::kRead, "note", "acc-a")->DataJson()["v"], "a");
+  EXPECT_EQ(Call(Operation::kRead, "note", "acc-b")->DataJson()["v"], "b");
   EXPECT_EQ(Call(Operation::kRead, "note", "acc-a")->lease_duration, 0);
   EXPECT_EQ(Call(Operation::kRead, "other", "acc-a").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(Call(Operation::kDelete, "note", "acc-a").ok());
   EXPECT_EQ(Call(Operation::kRead, "note", "acc-a").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(Call(Operation::kRead, "note", "acc-b")->data["v"], "b");
+  EXPECT_EQ(Call(Operation::kRead, "note", "acc-b")->DataJson()["v"], "b");
   auto list = Call(Operation::kList, "", "acc-b");
   ASSERT_TRUE(list.ok());
-  EXPECT_EQ(list->data["keys"], nlohmann::json::array({"note"}));
+  EXPECT_EQ(list->DataJson()["keys"], nlohmann::json::array({"note"}));
 }
 
 TEST_F(CubbyholeTest, NoTokenNoCubbyhole) {

@@ -36,7 +36,7 @@ void ExpectKvV1(logical::Backend& backend) {
   read.data = json::object();
   auto r = backend.HandleRequest(read);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->data, (json{{"k", "v"}}));
+  EXPECT_EQ(r->DataJson(), (json{{"k", "v"}}));
   logical::Request patch = write;
   patch.operation = Operation::kPatch;
   EXPECT_EQ(backend.HandleRequest(patch).status().code(), StatusCode::kUnsupportedOperation);

@@ -76,7 +76,7 @@ TEST_F(KvV1Test, WriteAnswersEmptyAndReadReturnsTheObject) {
 
   auto r = Do(Operation::kRead, "foo");
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->data, (json{{"foo", "bar"}}));
+  EXPECT_EQ(r->DataJson(), (json{{"foo", "bar"}}));
   EXPECT_EQ(r->lease_duration, 2764800);
   EXPECT_EQ(r->lease_id, "");
   EXPECT_FALSE(r->renewable);
@@ -92,7 +92,7 @@ TEST_F(KvV1Test, StoresCompactJsonAtThePathInsideTheMountView) {
 TEST_F(KvV1Test, OverwriteReplacesTheWholeObject) {
   Write("foo", {{"a", 1}, {"b", 2}});
   Write("foo", {{"c", 3}});
-  EXPECT_EQ(Do(Operation::kRead, "foo")->data, (json{{"c", 3}}));
+  EXPECT_EQ(Do(Operation::kRead, "foo")->DataJson(), (json{{"c", 3}}));
 }
 
 TEST_F(KvV1Test, ReadingAnAbsentSecretIsNotFoundWithNoMessage) {
@@ -198,7 +198,7 @@ TEST_F(KvV1Test, TtlFieldBecomesTheLeaseDuration) {
     auto r = Do(Operation::kRead, "svc");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->lease_duration, c.want);
-    EXPECT_EQ(r->data, data);    // the ttl stays part of the secret
+    EXPECT_EQ(r->DataJson(), data);    // the ttl stays part of the secret
     EXPECT_EQ(r->lease_id, "");  // advisory only: never a lease
     EXPECT_FALSE(r->renewable);
   }
@@ -227,7 +227,7 @@ TEST_F(KvV1Test, PatchIsUnsupported) {
   auto r = Do(Operation::kPatch, "foo", {{"a", 2}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnsupportedOperation);
-  EXPECT_EQ(Do(Operation::kRead, "foo")->data, (json{{"a", 1}}));
+  EXPECT_EQ(Do(Operation::kRead, "foo")->DataJson(), (json{{"a", 1}}));
 }
 
 TEST_F(KvV1Test, EveryJsonTypeRoundTripsExactly) {
@@ -244,14 +244,60 @@ TEST_F(KvV1Test, EveryJsonTypeRoundTripsExactly) {
   Write("types", body);
   auto r = Do(Operation::kRead, "types");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->data, body);
-  EXPECT_EQ(r->data.dump(), body.dump());
-  EXPECT_EQ(r->data["big"].get<uint64_t>(), 9007199254740993u);
-  EXPECT_EQ(r->data["max_u64"].get<uint64_t>(), 18446744073709551615u);
-  EXPECT_TRUE(r->data["float"].is_number_float());
-  EXPECT_TRUE(r->data["int"].is_number_integer());
-  EXPECT_EQ(r->data["unicode"], "ünïcødé ✓ 🔑 日本語");
-  EXPECT_EQ(r->data["path"], "a body field named path is data too");
+  const json data = r->DataJson();
+  EXPECT_EQ(data, body);
+  EXPECT_EQ(data.dump(), body.dump());
+  // The read splices the stored text: it must be exactly what rendering the document gives.
+  EXPECT_EQ(r->raw_data, body.dump(-1, ' ', false, json::error_handler_t::replace));
+  EXPECT_EQ(data["big"].get<uint64_t>(), 9007199254740993u);
+  EXPECT_EQ(data["max_u64"].get<uint64_t>(), 18446744073709551615u);
+  EXPECT_TRUE(data["float"].is_number_float());
+  EXPECT_TRUE(data["int"].is_number_integer());
+  EXPECT_EQ(data["unicode"], "ünïcødé ✓ 🔑 日本語");
+  EXPECT_EQ(data["path"], "a body field named path is data too");
+}
+
+TEST_F(KvV1Test, SplicedReadsRenderExactlyWhatTheParsedDocumentWould) {
+  // What the envelope renders for "data": the stored text when spliced, else Dump(data).
+  auto rendered = [](const logical::Response& r) {
+    return r.raw_data.empty() ? r.data.dump(-1, ' ', false, json::error_handler_t::replace) : r.raw_data;
+  };
+  for (const char* text : {R"({"a":"b"})", R"({"z":1,"a":2,"m":{"y":[1,2,{"b":null}],"x":"}"}})",
+                           R"({"k":"with \"quotes\", {braces} and [brackets]","n":-0.0,"e":1e300})",
+                           R"({"ttl":"5m","nested":{"ttl":"1h","lease":"2h"}})",
+                           R"({"lease":7,"x":{"ttl":1}})", R"({"ttl":{"not":"a duration"}})",
+                           R"({"u":"\u0001 ctl","t":true,"f":false,"nul":null,"arr":[[],[{}]]})"}) {
+    SCOPED_TRACE(text);
+    json body = json::parse(text);
+    Write("doc", body);
+    auto r = Do(Operation::kRead, "doc");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_FALSE(r->raw_data.empty());  // HandleWrite's output always takes the splice path
+    EXPECT_EQ(rendered(*r), body.dump(-1, ' ', false, json::error_handler_t::replace));
+    // The advisory TTL comes from the top-level members only.
+    int64_t want = 2764800;
+    if (body.contains("ttl") && body["ttl"].is_string()) want = body["ttl"] == "5m" ? 300 : want;
+    else if (!body.contains("ttl") && body.contains("lease")) want = body["lease"].get<int64_t>();
+    EXPECT_EQ(r->lease_duration, want);
+  }
+}
+
+TEST_F(KvV1Test, StoredTextOfAnotherShapeIsParsedAndRenderedCanonically) {
+  // Not dump() output (whitespace, unsorted keys): the read parses it as before.
+  ASSERT_TRUE(view_.Put("odd", R"({ "b": 1, "a": "x", "ttl": "1m" })").ok());
+  auto r = Do(Operation::kRead, "odd");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->raw_data.empty());
+  EXPECT_EQ(r->data.dump(), R"({"a":"x","b":1,"ttl":"1m"})");
+  EXPECT_EQ(r->lease_duration, 60);
+  // A corrupt value is still an internal error, never spliced.
+  for (const char* bad : {R"({"a":tru})", R"({"a":1,"b"})", "[1]", "{\"a\":\"\n\"}"}) {
+    SCOPED_TRACE(bad);
+    ASSERT_TRUE(view_.Put("bad", bad).ok());
+    auto b = Do(Operation::kRead, "bad");
+    ASSERT_FALSE(b.ok());
+    EXPECT_EQ(b.status().code(), StatusCode::kInternal);
+  }
 }
 
 TEST_F(KvV1Test, InvalidUtf8IsAClientError) {
@@ -295,7 +341,7 @@ TEST_F(KvV1Test, QueryParametersOnReadsAreIgnoredSilently) {
   Write("foo", {{"a", 1}});
   auto r = Do(Operation::kRead, "foo", {{"list", "false"}, {"version", "3"}});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->data, (json{{"a", 1}}));
+  EXPECT_EQ(r->DataJson(), (json{{"a", 1}}));
   EXPECT_THAT(r->warnings, IsEmpty());
 }
 
