@@ -7,6 +7,10 @@
 #include "base/encoding.h"
 #include "core/core.h"
 
+#ifndef COFFER_BUILD_DATE  // set by CMake; builds outside it (fuzz/run) do not know the date
+#define COFFER_BUILD_DATE ""
+#endif
+
 namespace coffer::core {
 namespace {
 
@@ -49,7 +53,7 @@ json SealStatusJson(const SealState& s, const std::string& storage_type, const c
             {"progress", s.progress},
             {"nonce", s.nonce},
             {"version", version},
-            {"build_date", "2026-11-23T00:00:00Z"},
+            {"build_date", COFFER_BUILD_DATE},
             {"migration", false},
             {"recovery_seal", false},
             {"storage_type", storage_type}};

@@ -456,3 +456,12 @@ def test_sys_endpoints_reject_wrong_methods(unsealed):
         r = server.http(method, path, token=token)
         assert r.status_code == 405, f"{method} {path}: {r.status_code} {r.text[:200]}"
     assert unsealed.client.sys.is_sealed() is False
+
+
+def test_seal_status_reports_the_build_date(sqlite_server):
+    from datetime import datetime, timezone
+    status = sqlite_server.http("GET", "/v1/sys/seal-status").json()
+    built = datetime.strptime(status["build_date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    # the binary under test was configured before this test started, and not in another era
+    assert built <= datetime.now(timezone.utc)
+    assert (datetime.now(timezone.utc) - built).days < 366
