@@ -34,28 +34,17 @@ std::string TrimSpace(std::string_view s) {
 
 // Reads a policy file (or stdin for "-"); *error gets one line on failure.
 bool ReadPolicySource(Context& ctx, const std::string& path, std::string* out, std::string* error) {
-  std::ostringstream ss;
   if (path == "-") {
+    std::ostringstream ss;
     ss << ctx.in().rdbuf();
     *out = ss.str();
     return true;
   }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    *error = "Error opening policy file \"" + path + "\": " + std::strerror(errno);
+  std::string reason;
+  if (!ReadFile(path, out, &reason)) {
+    *error = "Error opening policy file \"" + path + "\": " + reason;
     return false;
   }
-  if (S_ISDIR(st.st_mode)) {
-    *error = "Error opening policy file \"" + path + "\": is a directory";
-    return false;
-  }
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    *error = "Error opening policy file \"" + path + "\": " + std::strerror(errno);
-    return false;
-  }
-  ss << f.rdbuf();
-  *out = ss.str();
   return true;
 }
 

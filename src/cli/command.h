@@ -173,6 +173,9 @@ int CheckArgCount(Context& ctx, const std::vector<std::string>& args, int min, i
 // Vault's sanitizePath: trims spaces and leading/trailing slashes.
 std::string SanitizePath(std::string_view path);
 
+// Reads a whole regular file; on failure *reason says why (strerror or "is a directory").
+bool ReadFile(const std::string& path, std::string* out, std::string* reason);
+
 // Parses Vault's data arguments into a JSON object: `k=v`; `k=@file` (the file's contents);
 // `k=-` (all of stdin); a lone `-` or `@file.json` merges a JSON object from stdin or the file;
 // a repeated key collects its values into a list. On error returns nullopt with *error set to

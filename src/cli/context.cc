@@ -282,15 +282,6 @@ std::string SanitizePath(std::string_view path) {
   return std::string(path);
 }
 
-namespace {
-
-bool ReadAll(std::istream& in, std::string* out) {
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return !in.bad();
-}
-
 // Reads a whole regular file; on failure *reason says why (strerror or "is a directory").
 bool ReadFile(const std::string& path, std::string* out, std::string* reason) {
   struct stat st {};
@@ -316,6 +307,16 @@ bool ReadFile(const std::string& path, std::string* out, std::string* reason) {
   *out = ss.str();
   return true;
 }
+
+namespace {
+
+bool ReadAll(std::istream& in, std::string* out) {
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return !in.bad();
+}
+
 
 void AddValue(json& result, const std::string& key, json value) {
   if (!result.contains(key)) {

@@ -25,6 +25,13 @@ constexpr size_t kMaxHeaderSize = 16 * 1024 * 1024;
 
 Status HeaderError(std::string what) { return DataLoss("failed to parse header: " + what); }
 
+// The next header line; an over-long line is a header error (I/O and armor errors pass through).
+StatusOr<std::string> HeaderLine(BufferedReader& in) {
+  auto line = in.ReadLine(kMaxHeaderLine);
+  if (!line.ok() && line.status().message() == "line too long") return HeaderError("line too long");
+  return line;
+}
+
 bool IsB64Char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
@@ -146,7 +153,7 @@ struct Decryptor::Impl {
 };
 
 Status Decryptor::Impl::ParseHeader() {
-  ASSIGN_OR_RETURN(std::string line, in->ReadLine(kMaxHeaderLine));
+  ASSIGN_OR_RETURN(std::string line, HeaderLine(*in));
   if (line != kVersionLine) {
     if (line.compare(0, kIntro.size(), kIntro) == 0 && line.back() == '\n') {  // non-empty here
       return HeaderError("unsupported version (only age-encryption.org/v1 is supported)");
@@ -155,7 +162,7 @@ Status Decryptor::Impl::ParseHeader() {
   }
   header_for_mac = line;
   for (;;) {
-    ASSIGN_OR_RETURN(line, in->ReadLine(kMaxHeaderLine));
+    ASSIGN_OR_RETURN(line, HeaderLine(*in));
     if (line.empty() || line.back() != '\n') return HeaderError("unexpected end of header");
     if (header_for_mac.size() + line.size() > kMaxHeaderSize) return HeaderError("header too large");
     if (line.compare(0, 3, "---") == 0) {
@@ -184,7 +191,7 @@ Status Decryptor::Impl::ParseHeader() {
     }
     std::string body_b64;
     for (;;) {
-      ASSIGN_OR_RETURN(line, in->ReadLine(kMaxHeaderLine));
+      ASSIGN_OR_RETURN(line, HeaderLine(*in));
       if (line.empty() || line.back() != '\n') return HeaderError("unexpected end of header");
       if (header_for_mac.size() + line.size() > kMaxHeaderSize) return HeaderError("header too large");
       header_for_mac += line;

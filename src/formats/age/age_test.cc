@@ -268,6 +268,9 @@ TEST_F(MalformedTest, HeaderLineRules) {
   EXPECT_NE(Try("age-encryption.org/v2\n-> x\n\n--- AAAA\n").message().find("unsupported version"), std::string::npos);
   EXPECT_NE(Try("not an age file").message().find("failed to parse header"), std::string::npos);
   EXPECT_NE(Try("").message().find("failed to parse header"), std::string::npos);
+  EXPECT_NE(Try(std::string(200000, 'a')).message().find("failed to parse header: line too long"), std::string::npos);
+  EXPECT_NE(Try("-----BEGIN AGE ENCRYPTED FILE-----\n" + std::string(300, 'A') + "\n").message().find("invalid armor"),
+            std::string::npos);
   std::string crlf = BuildFile(key_, StanzaText(stanza_), {{"x", true}});
   crlf.replace(crlf.find('\n'), 1, "\r\n");
   EXPECT_NE(Try(crlf).message().find("failed to parse header"), std::string::npos);

@@ -12,6 +12,12 @@ constexpr size_t kLineBytes = 48;
 
 Status ArmorError(std::string what) { return DataLoss("invalid armor: " + what); }
 
+StatusOr<std::string> ArmorLine(BufferedReader& in) {
+  auto line = in.ReadLine(128);
+  if (!line.ok() && line.status().message() == "line too long") return ArmorError("line longer than 64 columns");
+  return line;
+}
+
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace
@@ -67,14 +73,14 @@ Status ArmorReader::NextLine() {
       uint8_t skip[256];
       RETURN_IF_ERROR(in_.Read(skip, k).status());
     }
-    ASSIGN_OR_RETURN(std::string line, in_.ReadLine(128));
+    ASSIGN_OR_RETURN(std::string line, ArmorLine(in_));
     if (line != std::string(kArmorBegin) + "\n" && line != std::string(kArmorBegin) + "\r\n") {
       return ArmorError("missing or malformed BEGIN line");
     }
     begun_ = true;
     return OkStatus();
   }
-  ASSIGN_OR_RETURN(std::string line, in_.ReadLine(128));
+  ASSIGN_OR_RETURN(std::string line, ArmorLine(in_));
   bool has_eol = !line.empty() && line.back() == '\n';
   if (has_eol) {
     line.pop_back();
