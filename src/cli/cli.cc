@@ -277,7 +277,7 @@ int RunArgs(const std::vector<std::string>& input, bool vault_mode, std::istream
   }
   // A -format given after the positional arguments still counts (Vault's global scan).
   if (!flags.IsSet("format")) ctx.options().format = preset_format;
-  {
+  if (!cmd->OwnsFlagConventions()) {
     std::string f = ctx.options().format;
     std::transform(f.begin(), f.end(), f.begin(), [](unsigned char c) { return std::tolower(c); });
     ctx.options().format = f;
@@ -286,7 +286,7 @@ int RunArgs(const std::vector<std::string>& input, bool vault_mode, std::istream
       return kExitUsage;
     }
   }
-  if (ctx.options().format == "table") {
+  if (ctx.options().format == "table" && !cmd->OwnsFlagConventions()) {
     std::string warning = TrailingFlagWarning(flags.args());
     if (!warning.empty()) err << warning << "\n";
   }

@@ -387,11 +387,14 @@ constexpr char kSecretsHelp[] = R"(Usage: {{prog}} secrets <subcommand> [options
 
 }  // namespace
 
+std::unique_ptr<Command> NewVaultSecretsListCommand() { return std::make_unique<SecretsListCommand>(); }
+
 void RegisterSecretsCommands(Registry& r) {
   r.AddGroup("secrets", "Interact with secrets engines", kSecretsHelp);
   r.Add<SecretsEnableCommand>("secrets enable");
   r.Add<SecretsDisableCommand>("secrets disable");
-  r.Add<SecretsListCommand>("secrets list");
+  // `coffer secrets list` is cmd_project.cc's (project secrets or, failing that, this command).
+  r.Add<SecretsListCommand>("secrets list", Personality::kVaultOnly);
   r.Add<SecretsTuneCommand>("secrets tune");
   r.Add<SecretsMoveCommand>("secrets move");
 }

@@ -83,6 +83,10 @@ class Command {
   virtual unsigned Flags() const { return kHttpFlags | kFormatFlag; }
   // The command's own flags (bind them to members).
   virtual void AddFlags(FlagSet& flags) {}
+  // True for commands with their own flag conventions (dotenvx-style `get KEY --format shell`):
+  // they parse flags that follow positional arguments themselves, so the dispatcher neither
+  // warns about trailing flags nor checks -format against Vault's table/json/yaml.
+  virtual bool OwnsFlagConventions() const { return false; }
   // Runs with the positional arguments left after the flags; returns the exit code.
   virtual int Run(Context& ctx, const std::vector<std::string>& args) = 0;
 };

@@ -15,6 +15,9 @@ void RegisterLoginCommands(Registry& r);
 void RegisterOperatorCommands(Registry& r);
 void RegisterTokenCommands(Registry& r);
 void RegisterAgeCommands(Registry& r);
+void RegisterDotenvCommands(Registry& r);
+void RegisterS3Commands(Registry& r);
+void RegisterProjectCommands(Registry& r);
 
 void RegisterAllCommands(Registry& r) {
   RegisterServerCommands(r);
@@ -28,6 +31,9 @@ void RegisterAllCommands(Registry& r) {
   RegisterOperatorCommands(r);
   RegisterTokenCommands(r);
   RegisterAgeCommands(r);
+  RegisterDotenvCommands(r);
+  RegisterS3Commands(r);
+  RegisterProjectCommands(r);
 }
 
 }  // namespace coffer::cli

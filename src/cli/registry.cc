@@ -21,7 +21,12 @@ bool Visible(Personality p, bool vault_mode) {
 
 void Registry::AddFactory(std::string name, Factory factory, Personality p) {
   for (auto& e : entries_) {
-    if (e.name == name) {  // a group entry may gain a factory ("kv metadata" is not, but allow it)
+    // A group entry may gain a factory ("kv metadata" is not, but allow it). A command of the
+    // same name for the other personality is a separate entry (`secrets list`: Vault's mount
+    // listing under `vault`, the project-aware one under `coffer`).
+    bool other_personality = e.factory && e.personality != p && e.personality != Personality::kBoth &&
+                             p != Personality::kBoth;
+    if (e.name == name && !other_personality) {
       e.factory = std::move(factory);
       e.personality = p;
       return;

@@ -249,5 +249,51 @@ TEST_F(CoreTest, InternalUiMountsDescribesTheMountForTheKvCli) {
             StatusCode::kPermissionDenied);
 }
 
+// The per-token caches (decoded token entry, ACL) never outlive a change: policy edits, revocation
+// and use counts apply to the very next request of a token whose entries are cached.
+TEST_F(CoreTest, CachedTokensAndAclsFollowEveryChangeAtOnce) {
+  InitAndUnseal(1, 1);
+  ASSERT_TRUE(Call(Operation::kUpdate, "sys/mounts/kv", {{"type", "kv"}, {"options", {{"version", "1"}}}}).ok());
+  ASSERT_TRUE(Call(Operation::kUpdate, "kv/x", {{"v", 1}}).ok());
+  ASSERT_TRUE(Call(Operation::kUpdate, "kv/y", {{"v", 2}}).ok());
+  auto put_policy = [&](const std::string& rules) {
+    auto r = Call(Operation::kUpdate, "sys/policies/acl/p", {{"policy", rules}});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+  };
+  auto make_token = [&](nlohmann::json body) {
+    auto r = Call(Operation::kUpdate, "auth/token/create", std::move(body));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->auth["client_token"].get<std::string>() : std::string();
+  };
+  auto can_read = [&](const std::string& path, const std::string& token) {
+    auto r = Call(Operation::kRead, path, nlohmann::json::object(), token);
+    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << r.status().message();
+    return r.ok();
+  };
+
+  put_policy(R"(path "kv/x" { capabilities = ["read"] })");
+  std::string t = make_token({{"policies", {"p"}}});
+  EXPECT_TRUE(can_read("kv/x", t));
+  EXPECT_TRUE(can_read("kv/x", t));  // served from the caches now
+  EXPECT_FALSE(can_read("kv/y", t));
+  put_policy(R"(path "kv/y" { capabilities = ["read"] })");
+  EXPECT_FALSE(can_read("kv/x", t));
+  EXPECT_TRUE(can_read("kv/y", t));
+  ASSERT_TRUE(Call(Operation::kDelete, "sys/policies/acl/p").ok());
+  EXPECT_FALSE(can_read("kv/y", t));
+  put_policy(R"(path "kv/*" { capabilities = ["read"] })");
+  EXPECT_TRUE(can_read("kv/x", t));
+
+  // Revocation: the next request of a cached token is refused.
+  ASSERT_TRUE(Call(Operation::kUpdate, "auth/token/revoke-self", nlohmann::json::object(), t).ok());
+  EXPECT_FALSE(can_read("kv/x", t));
+
+  // num_uses counts every request durably and the token is gone after its last one.
+  std::string limited = make_token({{"policies", {"p"}}, {"num_uses", 2}});
+  EXPECT_TRUE(can_read("kv/x", limited));
+  EXPECT_TRUE(can_read("kv/y", limited));
+  EXPECT_FALSE(can_read("kv/x", limited));
+}
+
 }  // namespace
 }  // namespace coffer::core

@@ -359,7 +359,19 @@ StatusOr<std::pair<std::string, TokenEntry>> TokenStore::CreateInternal(TokenEnt
     // The parent is checked and the child written under the parent's stripe. A revocation
     // marks the parent pending under that stripe before it lists the children, so a new child
     // is either refused here or seen by the revocation: none can outlive its parent.
-    PairLock lock(StripeFor(entry.id_hash), StripeFor(parent != nullptr ? parent->id_hash : entry.id_hash));
+    // A generated id (~143 random bits) is known to nobody until this returns, so nothing can
+    // race on the new token's own stripe: only the parent's is taken, shared. Taking the new
+    // token's stripe exclusively too would, whenever it is the parent's stripe (1 in kStripes),
+    // wait for every concurrent creation under that parent to commit, behind a stream of
+    // shared holders (std::shared_mutex prefers readers here), for seconds under load. A
+    // supplied id needs its stripe exclusively for the duplicate check.
+    std::optional<PairLock> pair;
+    std::optional<std::shared_lock<std::shared_mutex>> parent_only;
+    if (supplied_id) {
+      pair.emplace(StripeFor(entry.id_hash), StripeFor(parent != nullptr ? parent->id_hash : entry.id_hash));
+    } else if (parent != nullptr) {
+      parent_only.emplace(StripeFor(parent->id_hash));
+    }
     if (parent != nullptr) {
       // Through the cache: writes to the parent invalidate it under the parent's stripe,
       // which this thread holds (shared).

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include "crypto/openssl_util.h"
 #include "crypto/random.h"
@@ -32,7 +34,74 @@ Status AuthFailed() { return DataLoss("message authentication failed"); }
 // Nonces are public; they come from the per-thread public random pool.
 void FillNonce(unsigned char* out) { RandomFillPublic(out, Aes256Gcm::kNonceSize); }
 
+// Idle keyed contexts kept per key and direction (about one per concurrently running thread).
+constexpr size_t kMaxIdleContexts = 16;
+
 }  // namespace
+
+// Idle cipher contexts already keyed with this key, one list per direction.
+struct Aes256Gcm::CtxPool {
+  std::mutex mu;
+  std::vector<EVP_CIPHER_CTX*> idle[2];  // [0] decrypt, [1] encrypt
+
+  ~CtxPool() {
+    for (auto& list : idle)
+      for (EVP_CIPHER_CTX* ctx : list) EVP_CIPHER_CTX_free(ctx);  // wipes the key schedule
+  }
+};
+
+namespace {
+
+// A context keyed for one direction, initialized with `nonce`, returned to the pool after use.
+class PooledCtx {
+ public:
+  PooledCtx(std::mutex& mu, std::vector<EVP_CIPHER_CTX*>& idle, const unsigned char* key, const unsigned char* nonce,
+            bool encrypt)
+      : mu_(mu), idle_(idle) {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        ctx_ = idle_.back();
+        idle_.pop_back();
+      }
+    }
+    if (ctx_ != nullptr) {
+      // Same cipher and key: only the nonce (and the GCM state) is reset.
+      if (EVP_CipherInit_ex2(ctx_, nullptr, nullptr, nonce, encrypt ? 1 : 0, nullptr) != 1) {
+        FatalOpenSsl("AES-256-GCM reinit");
+      }
+      return;
+    }
+    ctx_ = EVP_CIPHER_CTX_new();
+    if (ctx_ == nullptr) FatalOpenSsl("EVP_CIPHER_CTX_new");
+    // The default GCM IV length is 12 bytes, so no length ctrl is needed.
+    if (EVP_CipherInit_ex2(ctx_, GcmCipher(), key, nonce, encrypt ? 1 : 0, nullptr) != 1) {
+      FatalOpenSsl("AES-256-GCM init");
+    }
+  }
+  ~PooledCtx() {
+    {
+      std::lock_guard lock(mu_);
+      if (idle_.size() < kMaxIdleContexts) {
+        idle_.push_back(ctx_);
+        return;
+      }
+    }
+    EVP_CIPHER_CTX_free(ctx_);
+  }
+  PooledCtx(const PooledCtx&) = delete;
+  PooledCtx& operator=(const PooledCtx&) = delete;
+  EVP_CIPHER_CTX* get() const { return ctx_; }
+
+ private:
+  std::mutex& mu_;
+  std::vector<EVP_CIPHER_CTX*>& idle_;
+  EVP_CIPHER_CTX* ctx_ = nullptr;
+};
+
+}  // namespace
+
+Aes256Gcm::Aes256Gcm(const SecretBytes& key) : key_(key), pool_(std::make_shared<CtxPool>()) {}
 
 StatusOr<Aes256Gcm> Aes256Gcm::New(const SecretBytes& key) {
   if (key.size() != kKeySize) {
@@ -56,12 +125,7 @@ void Aes256Gcm::EncryptAppend(std::string_view plaintext, std::string_view aad,
   unsigned char* tag = ct + plaintext.size();
   FillNonce(nonce);
 
-  internal::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (ctx == nullptr) FatalOpenSsl("EVP_CIPHER_CTX_new");
-  // The default GCM IV length is 12 bytes, so no length ctrl is needed.
-  if (EVP_EncryptInit_ex2(ctx.get(), GcmCipher(), key_.data(), nonce, nullptr) != 1) {
-    FatalOpenSsl("AES-256-GCM encrypt init");
-  }
+  PooledCtx ctx(pool_->mu, pool_->idle[1], key_.data(), nonce, /*encrypt=*/true);
   int len = 0;
   for (size_t off = 0; off < aad.size(); off += kMaxUpdate) {
     size_t n = std::min(kMaxUpdate, aad.size() - off);
@@ -96,11 +160,7 @@ bool Aes256Gcm::DecryptTo(std::string_view sealed, std::string_view aad,
   const size_t ct_len = sealed.size() - kOverhead;
   const unsigned char* tag = ct + ct_len;
 
-  internal::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (ctx == nullptr) FatalOpenSsl("EVP_CIPHER_CTX_new");
-  if (EVP_DecryptInit_ex2(ctx.get(), GcmCipher(), key_.data(), nonce, nullptr) != 1) {
-    FatalOpenSsl("AES-256-GCM decrypt init");
-  }
+  PooledCtx ctx(pool_->mu, pool_->idle[0], key_.data(), nonce, /*encrypt=*/false);
   int len = 0;
   for (size_t off = 0; off < aad.size(); off += kMaxUpdate) {
     size_t n = std::min(kMaxUpdate, aad.size() - off);

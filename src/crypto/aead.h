@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,7 +23,10 @@ class Aead {
 
 // AES-256-GCM with a random 96-bit nonce. Random nonces are safe for up to 2^32 encryptions
 // under one key (NIST SP 800-38D); callers that encrypt more rotate keys (see barrier/).
-// Immutable after New, so one instance may be used from many threads at once.
+// Immutable after New, so one instance may be used from many threads at once. Keyed cipher
+// contexts are pooled per key (shared by copies of an instance) and reused with only a new
+// nonce, so a call pays no context allocation or key schedule; the contexts are freed (and
+// their key schedules wiped by OpenSSL) when the last copy of the instance goes away.
 class Aes256Gcm final : public Aead {
  public:
   static constexpr size_t kKeySize = 32;
@@ -44,11 +48,13 @@ class Aes256Gcm final : public Aead {
   StatusOr<SecretBytes> DecryptSecret(std::string_view sealed, std::string_view aad) const;
 
  private:
-  explicit Aes256Gcm(const SecretBytes& key) : key_(key) {}
+  struct CtxPool;
+  explicit Aes256Gcm(const SecretBytes& key);
   // Decrypts into out[0, sealed.size() - kOverhead); false when authentication fails.
   bool DecryptTo(std::string_view sealed, std::string_view aad, unsigned char* out) const;
 
   SecretBytes key_;
+  std::shared_ptr<CtxPool> pool_;
 };
 
 }  // namespace coffer::crypto

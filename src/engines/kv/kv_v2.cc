@@ -1,6 +1,8 @@
 // KV version 2: the engine's construction and the helpers its paths share (kv_v2.h).
 #include "engines/kv/kv_v2.h"
 
+#include "engines/kv/compact_json.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -221,6 +223,30 @@ StatusOr<json> LoadVersionData(logical::Storage& storage, std::string_view key, 
   auto data = j.find("data");
   if (data == j.end() || !data->is_object()) return DataLoss("kv: stored version data is malformed");
   return std::move(*data);
+}
+
+StatusOr<std::string> LoadVersionDataText(logical::Storage& storage, std::string_view key, uint64_t version) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, storage.Get(VersionStorageKey(key, version)));
+  if (!raw) return InternalError("kv: could not find version data");
+  // EncodeVersion's shape: {"created_time":<integer>,"data":<dump() of the data object>}.
+  constexpr std::string_view kHead = "{\"created_time\":";
+  constexpr std::string_view kData = ",\"data\":";
+  std::string_view s = *raw;
+  if (s.size() > kHead.size() + kData.size() + 1 && s.substr(0, kHead.size()) == kHead && s.back() == '}') {
+    size_t i = kHead.size();
+    if (i < s.size() && s[i] == '-') ++i;
+    size_t digits = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i > digits && s.substr(i, kData.size()) == kData) {
+      std::string_view data = s.substr(i + kData.size(), s.size() - 1 - (i + kData.size()));
+      if (ScanCompactObject(data, [](std::string_view, std::string_view) {})) return std::string(data);
+    }
+  }
+  json j = json::parse(*raw, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return DataLoss("kv: stored version data is malformed");
+  auto data = j.find("data");
+  if (data == j.end() || !data->is_object()) return DataLoss("kv: stored version data is malformed");
+  return data->dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // ---- Version bookkeeping -------------------------------------------------------------------

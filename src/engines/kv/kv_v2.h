@@ -112,6 +112,9 @@ std::string EncodeMetadata(const KeyMetadata& meta);
 std::string EncodeVersion(std::string_view data_json, UnixNanos created_time);
 // The data object of a version; Internal when the record is missing (metadata says it exists).
 StatusOr<nlohmann::json> LoadVersionData(logical::Storage& storage, std::string_view key, uint64_t version);
+// Same, as the compact JSON text Dump(data) would give: taken from the stored record as is
+// when it has EncodeVersion's shape (no parse), else parsed and re-serialized.
+StatusOr<std::string> LoadVersionDataText(logical::Storage& storage, std::string_view key, uint64_t version);
 
 // ---- Version bookkeeping (Vault's semantics) ------------------------------------------------
 

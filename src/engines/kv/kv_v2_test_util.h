@@ -76,10 +76,20 @@ class KvV2Test : public ::testing::Test {
     return req;
   }
 
+  // A response whose "data" was spliced as text (raw_data) comes back parsed into `data`,
+  // after checking the text is exactly what rendering the parsed document gives.
   StatusOr<logical::Response> Do(logical::Operation op, const std::string& rel,
                                  nlohmann::json data = nlohmann::json::object()) {
     logical::Request req = MakeRequest(op, rel, std::move(data));
-    return backend_->HandleRequest(req);
+    auto r = backend_->HandleRequest(req);
+    if (r.ok() && !r->raw_data.empty()) {
+      EXPECT_TRUE(r->data.is_null()) << "data and raw_data both set";
+      r->data = nlohmann::json::parse(r->raw_data, nullptr, /*allow_exceptions=*/false);
+      EXPECT_TRUE(r->data.is_object()) << rel << ": raw_data is not a JSON object";
+      EXPECT_EQ(r->data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), r->raw_data) << rel;
+      r->raw_data.clear();
+    }
+    return r;
   }
 
   // Do, recording a test failure (and returning an empty response) when the request fails.

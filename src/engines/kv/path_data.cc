@@ -57,8 +57,17 @@ StatusOr<Response> HandleRead(Store& store, Request& req, const FieldData& field
   if (IsDeleted(vm->second, store.Now()) || vm->second.destroyed) {
     return EnvelopeWithStatus(req, 404, json{{"data", nullptr}, {"metadata", std::move(metadata)}});
   }
-  ASSIGN_OR_RETURN(json data, LoadVersionData(*storage, key, version));
-  return Response::WithData(json{{"data", std::move(data)}, {"metadata", std::move(metadata)}});
+  ASSIGN_OR_RETURN(std::string data, LoadVersionDataText(*storage, key, version));
+  // {"data":...,"metadata":...} exactly as rendering the parsed document would give ("data"
+  // sorts first), with the stored data spliced in rather than parsed and re-serialized.
+  Response resp;
+  resp.raw_data.reserve(data.size() + 200);
+  resp.raw_data += "{\"data\":";
+  resp.raw_data += data;
+  resp.raw_data += ",\"metadata\":";
+  resp.raw_data += metadata.dump(-1, ' ', false, json::error_handler_t::replace);
+  resp.raw_data += '}';
+  return resp;
 }
 
 StatusOr<Response> HandleWrite(Store& store, Request& req, const FieldData& fields) {

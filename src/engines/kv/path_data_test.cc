@@ -36,6 +36,27 @@ TEST_F(DataTest, StorageLayoutIsMetadataVersionsAndConfig) {
                                                       std::string("versions/") + kSha256Foo + "/1"));
 }
 
+TEST_F(DataTest, ReadsSpliceTheStoredDataAndFallBackToParsingOtherShapes) {
+  Put("foo", {{"b", "x"}, {"a", {{"z", 1}, {"y", json::array({1.5, nullptr})}}}});
+  logical::Request req = MakeRequest(Operation::kRead, "data/foo", json::object());
+  auto spliced = backend_->HandleRequest(req);
+  ASSERT_TRUE(spliced.ok());
+  EXPECT_TRUE(spliced->data.is_null());
+  EXPECT_THAT(spliced->raw_data, HasSubstr(R"({"data":{"a":{"y":[1.5,null],"z":1},"b":"x"},"metadata":{)"));
+
+  // A version record of another shape (whitespace, keys in another order) is parsed instead.
+  const std::string version_key = "versions/" + std::string(kSha256Foo) + "/1";
+  ASSERT_TRUE(storage_.Get(version_key)->has_value());
+  ASSERT_TRUE(storage_.Put(version_key, R"({"data": {"k": "v", "a": 1}, "created_time": 5})").ok());
+  auto parsed = Must(Operation::kRead, "data/foo");  // Must checks raw_data == Dump(parsed data)
+  EXPECT_EQ(parsed.data["data"], (json{{"a", 1}, {"k", "v"}}));
+  ASSERT_TRUE(storage_.Put(version_key, R"({"created_time":5,"data":{"k":"v","a":1}})").ok());
+  EXPECT_EQ(Must(Operation::kRead, "data/foo").data["data"], (json{{"a", 1}, {"k", "v"}}));
+  // A corrupt record stays an error.
+  ASSERT_TRUE(storage_.Put(version_key, R"({"created_time":5,"data":{"k":tru}})").ok());
+  EXPECT_FALSE(Do(Operation::kRead, "data/foo").ok());
+}
+
 TEST_F(DataTest, ReadsAChosenVersionFromTheQueryString) {
   Put("foo", {{"v", "one"}});
   clock_.Advance(std::chrono::seconds(1));

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/duration.h"
+#include "engines/kv/compact_json.h"
 #include "logical/storage.h"
 
 namespace coffer::kv {
@@ -58,94 +59,6 @@ int64_t LeaseDurationFor(const json& data, int64_t default_ttl) {
   return LeaseDurationOf(*it, default_ttl);
 }
 
-// Skips the JSON string starting at s[*pos] == '"'; false on a raw control character or an
-// unterminated string.
-bool SkipString(std::string_view s, size_t* pos) {
-  size_t i = *pos + 1;
-  while (i < s.size()) {
-    char c = s[i];
-    if (c == '"') {
-      *pos = i + 1;
-      return true;
-    }
-    if (static_cast<unsigned char>(c) < 0x20) return false;
-    i += c == '\\' ? 2 : 1;
-  }
-  return false;
-}
-
-// Skips one compact JSON value (no whitespace anywhere outside strings) starting at s[*pos].
-// A shape check, not a validator: scalars are any run of [0-9a-z.+-E].
-bool SkipValue(std::string_view s, size_t* pos) {
-  size_t i = *pos;
-  if (i >= s.size()) return false;
-  if (s[i] == '"') return SkipString(s, pos);
-  if (s[i] == '{' || s[i] == '[') {
-    int depth = 0;
-    while (i < s.size()) {
-      char c = s[i];
-      if (c == '"') {
-        if (!SkipString(s, &i)) return false;
-        continue;
-      }
-      if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        if (--depth == 0) {
-          *pos = i + 1;
-          return true;
-        }
-      } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-        return false;
-      }
-      ++i;
-    }
-    return false;
-  }
-  size_t start = i;
-  while (i < s.size()) {
-    char c = s[i];
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '.' || c == '+' || c == '-' || c == 'E') {
-      ++i;
-    } else {
-      break;
-    }
-  }
-  std::string_view scalar = s.substr(start, i - start);
-  if (scalar.empty()) return false;
-  if (!(scalar == "true" || scalar == "false" || scalar == "null" || scalar[0] == '-' ||
-        (scalar[0] >= '0' && scalar[0] <= '9'))) {
-    return false;
-  }
-  *pos = i;
-  return true;
-}
-
-// For a stored object in nlohmann's compact dump() form (how HandleWrite stores every value):
-// finds the raw text of its top-level "ttl" and "lease" members. False when the text does not
-// have that shape (for instance whitespace between tokens), so the caller parses it instead.
-bool ScanCompactObject(std::string_view s, std::string_view* ttl, std::string_view* lease) {
-  if (s.size() < 2 || s.front() != '{' || s.back() != '}') return false;
-  if (s.size() == 2) return true;
-  size_t i = 1;
-  while (true) {
-    if (i >= s.size() || s[i] != '"') return false;
-    size_t key_start = i;
-    if (!SkipString(s, &i)) return false;
-    std::string_view key = s.substr(key_start, i - key_start);
-    if (i >= s.size() || s[i] != ':') return false;
-    size_t value_start = ++i;
-    if (!SkipValue(s, &i)) return false;
-    std::string_view value = s.substr(value_start, i - value_start);
-    if (key == "\"ttl\"") *ttl = value;
-    else if (key == "\"lease\"") *lease = value;
-    if (i >= s.size()) return false;
-    if (s[i] == '}') return i + 1 == s.size();
-    if (s[i] != ',') return false;
-    ++i;
-  }
-}
-
 StatusOr<Response> HandleRead(Request& req, const FieldData& fields, int64_t default_ttl) {
   const std::string key = fields.GetString("path");
   if (!IsSecretKey(key)) return NotFound();
@@ -157,7 +70,11 @@ StatusOr<Response> HandleRead(Request& req, const FieldData& fields, int64_t def
   // compact, shortest round-trip numbers, the same escapes), so the stored text is the
   // rendered "data" as is. Anything of another shape takes the parsing path.
   std::string_view ttl, lease;
-  if (ScanCompactObject(*stored, &ttl, &lease)) {
+  auto top_level = [&](std::string_view key, std::string_view value) {
+    if (key == "\"ttl\"") ttl = value;
+    else if (key == "\"lease\"") lease = value;
+  };
+  if (ScanCompactObject(*stored, top_level)) {
     std::string_view advisory = !ttl.empty() ? ttl : lease;
     resp.lease_duration = default_ttl;
     if (!advisory.empty()) {
