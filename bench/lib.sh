@@ -297,3 +297,22 @@ fsync_probe_setup() {
     FSYNC_PROBE=("$PY" "$BENCH_DIR/fsync_probe.py")
   fi
 }
+
+# fsync_probes FILE RUNS SECONDS: runs the probe (fsync_probe_setup first) RUNS times for SECONDS
+# each on FILE, removes FILE, and appends each ops/s figure to the array FSYNC_SAMPLES.
+fsync_probes() {
+  local file="$1" runs="$2" secs="$3" i
+  for ((i = 0; i < runs; i++)); do
+    FSYNC_SAMPLES+=("$("${FSYNC_PROBE[@]}" "$file" "$secs")")
+  done
+  rm -f "$file"
+}
+
+# sample_stats N...: prints "MEDIAN MIN MAX" of the numbers (the median of an even count is the
+# mean of the middle two, rounded).
+sample_stats() {
+  printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
+    END { if (NR == 0) { print "0 0 0"; exit }
+          m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+          printf "%.0f %s %s\n", m, v[1], v[NR] }'
+}

@@ -205,6 +205,14 @@ StatusOr<DbPtr> OpenConnection(const SqliteOptions& options, int flags, const ch
   return db;
 }
 
+// Sets a connection's page cache to `kib` KiB; 0 leaves SQLite's default.
+Status SetCacheKib(sqlite3* db, size_t kib) {
+  if (kib == 0) return OkStatus();
+  kib = std::min<size_t>(kib, size_t{1} << 30);
+  std::string pragma = "PRAGMA cache_size = -" + std::to_string(kib);
+  return Exec(db, pragma.c_str(), "set cache size");
+}
+
 // Creates the table in a new file, or checks that an existing file is a Coffer storage file.
 Status InitSchema(sqlite3* db, const std::string& path) {
   RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", "begin schema transaction"));
@@ -259,6 +267,7 @@ struct Reader {
     ASSIGN_OR_RETURN(reader->db, OpenConnection(options, SQLITE_OPEN_READWRITE));
     sqlite3* db = reader->db.get();
     RETURN_IF_ERROR(Exec(db, "PRAGMA query_only = 1", "configure read connection"));
+    RETURN_IF_ERROR(SetCacheKib(db, options.reader_cache_kib));
     ASSIGN_OR_RETURN(reader->get, Prepare(db, "SELECT value FROM kv WHERE key = ?1"));
     ASSIGN_OR_RETURN(reader->list_from,
                      Prepare(db, "SELECT key FROM kv WHERE key >= ?1 ORDER BY key"));
@@ -282,6 +291,7 @@ struct Writer {
   StmtPtr savepoint;
   StmtPtr release;
   StmtPtr rollback_to;
+  uint64_t cache_kib = 0;  // the connection's page cache limit, read back after configuring it
 };
 
 struct WriteOp {
@@ -340,6 +350,7 @@ class SqliteBackendImpl : public SqliteBackend {
       : options_(std::move(options)),
         checkpoint_pages_(WalCheckpointPages(options_)),
         max_wal_pages_(WalMaxPages(options_)),
+        writer_cache_kib_(writer.cache_kib),
         writer_(std::move(writer)),
         checkpointer_(std::move(checkpointer)) {
     idle_readers_.push_back(std::move(first_reader));
@@ -381,6 +392,7 @@ class SqliteBackendImpl : public SqliteBackend {
     stats.checkpoints = checkpoints_.load();
     stats.checkpoint_failures = checkpoint_failures_.load();
     stats.wal_pages = wal_pages_.load();
+    stats.writer_cache_kib = writer_cache_kib_;
     return stats;
   }
 
@@ -709,6 +721,7 @@ class SqliteBackendImpl : public SqliteBackend {
   const SqliteOptions options_;
   const uint64_t checkpoint_pages_;
   const uint64_t max_wal_pages_;
+  const uint64_t writer_cache_kib_;  // set before the writer thread starts
   Writer writer_;                    // used only by the writer thread after Start()
   Checkpointer checkpointer_;        // used only by the checkpointer thread after Start()
   uint64_t forced_retry_pages_ = 0;  // used only by the writer thread; see AfterCommit
@@ -759,11 +772,15 @@ StatusOr<Writer> OpenWriter(const SqliteOptions& options) {
                        "\" (journal mode is " + mode + ")");
   }
   RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = FULL", "set synchronous"));
+  RETURN_IF_ERROR(SetCacheKib(db, options.writer_cache_kib));
   RETURN_IF_ERROR(InitSchema(db, options.path));
   // SQLite reuses the WAL file from its start after a complete checkpoint and never shrinks it
   // unless told to: once the WAL outgrew its bound, the first commit after the next restart cuts it
   // back to that size. Normal cycles stay well below it, so the file is not regrown every cycle.
   ASSIGN_OR_RETURN(int64_t page_size, QueryInt(db, "PRAGMA page_size", "read page size"));
+  // cache_size reads back as -KiB when set in KiB, as a page count when set in pages.
+  ASSIGN_OR_RETURN(int64_t cache_size, QueryInt(db, "PRAGMA cache_size", "read cache size"));
+  w.cache_kib = static_cast<uint64_t>(cache_size < 0 ? -cache_size : cache_size * page_size / 1024);
   constexpr int64_t kWalHeaderBytes = 32, kWalFrameHeaderBytes = 24;
   int64_t wal_limit = kWalHeaderBytes + static_cast<int64_t>(WalMaxPages(options)) *
                                             (page_size + kWalFrameHeaderBytes);

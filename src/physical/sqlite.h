@@ -31,11 +31,22 @@ struct SqliteOptions {
   // 0 keeps SQLite's own limit (about 1 GB).
   size_t max_entry_bytes = 0;
   // WAL size in pages (4 KiB) at which a background thread checkpoints it into the database.
-  size_t wal_checkpoint_pages = 1000;
+  // Several thousand (32 MiB), so that a page changed by many commits (the B-tree's upper
+  // levels, a busy leaf) is copied into the database once per checkpoint rather than every few
+  // dozen commits.
+  size_t wal_checkpoint_pages = 8000;
   // The WAL's bound in pages: once a commit leaves it this large (readers or another process kept
   // background checkpoints from finishing), the writer checkpoints before the next commit, waiting
   // up to busy_timeout for readers. A smaller value counts as wal_checkpoint_pages.
   size_t wal_max_pages = 16000;
+  // Page cache of the writer connection in KiB (SQLite's `PRAGMA cache_size = -N`), allocated
+  // only as pages are read. Large enough that the B-tree's interior pages and most leaves of a
+  // store of a few hundred thousand entries stay cached, so a commit does not re-read the pages
+  // it is about to change. 0 keeps SQLite's default (2 MiB).
+  size_t writer_cache_kib = 64 * 1024;
+  // Page cache of each read connection in KiB, as above. A reader's cache is dropped whenever
+  // the writer has committed since its last read, so a large one helps only read-mostly loads.
+  size_t reader_cache_kib = 8 * 1024;
 };
 
 struct SqliteStats {
@@ -45,6 +56,7 @@ struct SqliteStats {
   uint64_t checkpoints = 0;      // WAL checkpoints completed (background and by the writer)
   uint64_t checkpoint_failures = 0;  // checkpoints that failed; the next one retries
   uint64_t wal_pages = 0;            // pages in the WAL after the latest commit
+  uint64_t writer_cache_kib = 0;     // the writer connection's page cache limit in KiB
 };
 
 // The SQLite backend, with statistics on top of the Backend interface. Thread-safe.
