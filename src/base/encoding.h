@@ -15,4 +15,9 @@ std::string Base64Encode(std::string_view bytes, bool pad = true);
 // Accepts padded or unpadded standard base64; rejects other characters and bad lengths.
 StatusOr<std::string> Base64Decode(std::string_view b64);
 
+// Percent-encoding (RFC 3986, upper-case hex): RFC 3986's unreserved characters (letters,
+// digits, "-._~") and the characters in `keep` stay as they are; with space_as_plus a space
+// becomes '+' (form/query style, like Go's url.QueryEscape).
+std::string PercentEncode(std::string_view s, std::string_view keep = "", bool space_as_plus = false);
+
 }  // namespace coffer

@@ -34,5 +34,13 @@ TEST(EncodingTest, HexRoundTrips) {
   EXPECT_FALSE(HexDecode("zz").ok());
 }
 
+TEST(PercentEncode, KeepsUnreservedAndChosenCharacters) {
+  EXPECT_EQ(PercentEncode("a-Z_0.9~"), "a-Z_0.9~");
+  EXPECT_EQ(PercentEncode("a b/c"), "a%20b%2Fc");
+  EXPECT_EQ(PercentEncode("a b/c", "/"), "a%20b/c");
+  EXPECT_EQ(PercentEncode("a b&c", "", true), "a+b%26c");
+  EXPECT_EQ(PercentEncode(std::string_view("\0\xff", 2)), "%00%FF");
+}
+
 }  // namespace
 }  // namespace coffer

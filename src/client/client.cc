@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "base/duration.h"
+#include "base/encoding.h"
 #include "client/retry.h"
 
 namespace coffer::client {
@@ -74,43 +75,12 @@ void SetError(std::string* error, std::string message) {
 // ---------------------------------------------------------------------------------------------
 // URLs
 
-bool IsUnreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
-
 // Percent-encodes a path the way Go's url.URL.EscapedPath does: '/' and the sub-delimiters Go
 // leaves alone stay as they are.
-std::string EscapePath(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(path.size());
-  for (unsigned char c : path) {
-    if (IsUnreserved(c) || std::strchr("/$&+,:;=@", c) != nullptr) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string EscapePath(std::string_view path) { return PercentEncode(path, "/$&+,:;=@"); }
 
 // Query values like Go's url.QueryEscape (space becomes '+').
-std::string EscapeQuery(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (IsUnreserved(c)) {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string EscapeQuery(std::string_view s) { return PercentEncode(s, "", /*space_as_plus=*/true); }
 
 struct HostPort {
   std::string scheme;
