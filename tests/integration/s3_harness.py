@@ -152,4 +152,7 @@ def s3env(coffer_bin, s3rver, tmp_path) -> S3Env:
 
 
 
-HAVE_S3RVER_TOOLS = S3RVER.exists() and AWS.exists() and AGE.exists()
+def require_s3rver_tools() -> None:
+    """Fails (never skips) when the real tools are missing: the tests would prove nothing."""
+    assert S3RVER.exists() and AWS.exists() and AGE.exists(), \
+        "needs s3rver (npm install in tests/), awscli and age: run scripts/bootstrap"

@@ -14,7 +14,7 @@ import pytest
 from cli_harness import base_env, cli, cli_bin, vault_symlink_dir  # noqa: F401  (fixtures)
 from coffer_harness import unique
 
-pytestmark = pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (scripts/bootstrap)")
+assert shutil.which("jq") is not None, "jq is not installed (run scripts/bootstrap)"
 
 
 def run_script(cli, body: str, tmp_path, **extra_env) -> subprocess.CompletedProcess:

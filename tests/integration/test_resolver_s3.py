@@ -15,10 +15,9 @@ import json
 import pytest
 
 from cli_harness import cli, cli_bin  # noqa: F401 (fixtures)
-from s3_harness import HAVE_S3RVER_TOOLS, S3Env, own_s3rver, s3env, s3rver  # noqa: F401 (fixtures)
+from s3_harness import S3Env, own_s3rver, require_s3rver_tools, s3env, s3rver  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.skipif(not HAVE_S3RVER_TOOLS,
-                                reason="needs s3rver (npm install in tests/), awscli and age (scripts/bootstrap)")
+require_s3rver_tools()
 
 CANARY = "s3-canary-4be1d07a-do-not-print"
 UNREACHABLE_VAULT = {"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_TOKEN": "root"}

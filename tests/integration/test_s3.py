@@ -32,15 +32,11 @@ import pytest
 
 from s3_harness import AGE, AWS, S3RVER, S3Env, s3env, s3rver  # noqa: F401 (fixtures)
 
-try:
-    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-except ImportError:  # pragma: no cover
-    ChaCha20Poly1305 = None
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305  # python3-cryptography
 
-pytestmark = pytest.mark.skipif(
-    not (S3RVER.exists() and AWS.exists() and AGE.exists()),
-    reason="needs s3rver (npm install in tests/), awscli and age (scripts/bootstrap installs them)",
-)
+from s3_harness import require_s3rver_tools
+
+require_s3rver_tools()
 
 
 def independent_decrypt(obj: dict, key_file: Path) -> bytes:
@@ -107,8 +103,6 @@ def test_push_pull_list_round_trip(s3env):
 
 
 def test_object_is_sindri_json_and_independently_decryptable(s3env):
-    if ChaCha20Poly1305 is None:
-        pytest.skip("python3-cryptography is not installed")
     s3env.ok("s3", "push", "TOKEN", "--value", "independent-check", "--recipient",
              "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p")
     raw = s3env.get_object("secrets/TOKEN.json")
@@ -127,8 +121,6 @@ def test_object_is_sindri_json_and_independently_decryptable(s3env):
 
 
 def test_reads_object_written_independently(s3env):
-    if ChaCha20Poly1305 is None:
-        pytest.skip("python3-cryptography is not installed")
     dek = os.urandom(32)
     nonce = os.urandom(12)
     wrapped = subprocess.run([str(AGE), "-r", s3env.public_key], input=dek, capture_output=True, check=True).stdout
@@ -453,8 +445,6 @@ def test_sync_plan_dry_run_conflicts(coffer_bin, s3rver, tmp_path):
 
 
 def test_rotate_interrupted_and_resumed(s3env, tmp_path):
-    if ChaCha20Poly1305 is None:
-        pytest.skip("python3-cryptography is not installed")
     for i in range(5):
         s3env.ok("s3", "push", f"S{i}", "--value", f"value-{i}")
     before = json.loads(s3env.get_object("secrets/S0.json"))
