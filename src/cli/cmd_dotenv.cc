@@ -24,7 +24,7 @@
 #include "cli/registry.h"
 #include "formats/dotenv/dotenvx.h"
 #include "formats/dotenv/envfile.h"
-#include "formats/dotenv/file_io.h"
+#include "base/file_io.h"
 #include "formats/dotenv/parser.h"
 #include "keysync/config.h"
 #include "keysync/sync.h"
@@ -127,8 +127,8 @@ class DotenvCommand : public Command {
 
   // Reads the keys file for env_file (nullopt when absent), warning when others may read it.
   StatusOr<std::optional<std::string>> ReadKeys(Context& ctx, const std::string& keys_path) {
-    auto keys = dotenv::ReadFileIfExists(keys_path);
-    if (keys.ok() && keys->has_value() && dotenv::IsGroupOrWorldReadable(keys_path)) {
+    auto keys = coffer::ReadFileIfExists(keys_path);
+    if (keys.ok() && keys->has_value() && coffer::IsGroupOrWorldReadable(keys_path)) {
       ctx.Warn("warning: " + keys_path + " is readable by group or others; run: chmod 600 " + keys_path);
     }
     return keys;
@@ -136,7 +136,7 @@ class DotenvCommand : public Command {
 
   // Reads an env file that must exist; the error names the -f argument.
   StatusOr<std::string> ReadEnv(const std::string& path) {
-    ASSIGN_OR_RETURN(std::optional<std::string> text, dotenv::ReadFileIfExists(path));
+    ASSIGN_OR_RETURN(std::optional<std::string> text, coffer::ReadFileIfExists(path));
     if (!text) return InvalidArgument("-f " + path + ": file not found");
     return *text;
   }
@@ -204,7 +204,7 @@ class CryptCommand : public DotenvCommand {
       if (!result.ok()) return StatusExit(ctx, result.status());
       // The private key is saved before anything is encrypted to it.
       if (result->keys_text) {
-        Status s = dotenv::WriteFileAtomic(keys_path, *result->keys_text, 0600, false);
+        Status s = WriteFileAtomic(keys_path, *result->keys_text, 0600);
         if (!s.ok()) return StatusExit(ctx, s);
       }
       if (stdout_) {
@@ -212,7 +212,7 @@ class CryptCommand : public DotenvCommand {
         continue;
       }
       if (result->env_text != *text) {
-        Status s = dotenv::WriteFileAtomic(file, result->env_text, 0644, true);
+        Status s = WriteFileAtomic(file, result->env_text, 0644, {.keep_existing_mode = true});
         if (!s.ok()) return StatusExit(ctx, s);
         ctx.err() << (encrypt_ ? "encrypted " : "decrypted ") << file << " (" << result->changed_keys.size()
                   << (result->changed_keys.size() == 1 ? " key)" : " keys)");
@@ -352,11 +352,11 @@ class GetCommand : public DotenvCommand {
                      Loaded* loaded) {
     loaded->merged = process;
     for (const std::string& file : files.Files()) {
-      ASSIGN_OR_RETURN(std::optional<std::string> text, dotenv::ReadFileIfExists(file));
+      ASSIGN_OR_RETURN(std::optional<std::string> text, coffer::ReadFileIfExists(file));
       if (!text) return InvalidArgument("-f " + file + ": file not found");
       std::string keys_path = files.KeysFileFor(file);
-      ASSIGN_OR_RETURN(std::optional<std::string> keys, dotenv::ReadFileIfExists(keys_path));
-      if (keys && dotenv::IsGroupOrWorldReadable(keys_path)) {
+      ASSIGN_OR_RETURN(std::optional<std::string> keys, coffer::ReadFileIfExists(keys_path));
+      if (keys && coffer::IsGroupOrWorldReadable(keys_path)) {
         ctx.Warn("warning: " + keys_path + " is readable by group or others; run: chmod 600 " + keys_path);
       }
       dotenv::Resolved r = dotenv::ResolveEnvFile(file, *text, keys, loaded->merged, overload);
@@ -411,7 +411,7 @@ class SetCommand : public DotenvCommand {
     }
     Environment env = ProcessEnv();
     for (const std::string& file : files_.Files()) {
-      auto existing = dotenv::ReadFileIfExists(file);
+      auto existing = coffer::ReadFileIfExists(file);
       if (!existing.ok()) return StatusExit(ctx, existing.status());
       std::string text = existing->value_or("");
       dotenv::Document doc = dotenv::Document::Parse(text);
@@ -427,12 +427,12 @@ class SetCommand : public DotenvCommand {
         auto result = dotenv::EncryptEnvFile(file, out, *keys, env, only);
         if (!result.ok()) return StatusExit(ctx, result.status());
         if (result->keys_text) {
-          Status w = dotenv::WriteFileAtomic(keys_path, *result->keys_text, 0600, false);
+          Status w = WriteFileAtomic(keys_path, *result->keys_text, 0600);
           if (!w.ok()) return StatusExit(ctx, w);
         }
         out = result->env_text;
       }
-      Status w = dotenv::WriteFileAtomic(file, out, 0644, true);
+      Status w = WriteFileAtomic(file, out, 0644, {.keep_existing_mode = true});
       if (!w.ok()) return StatusExit(ctx, w);
       ctx.err() << (plain_ ? "set " : "set (encrypted) ") << key << " in " << file << "\n";
     }
@@ -469,7 +469,7 @@ class KeypairCommand : public DotenvCommand {
     Environment env = ProcessEnv();
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
     for (const std::string& file : files_.Files()) {
-      auto text = dotenv::ReadFileIfExists(file);
+      auto text = coffer::ReadFileIfExists(file);
       if (!text.ok()) return StatusExit(ctx, text.status());
       dotenv::Document doc = dotenv::Document::Parse(text->value_or(""));
       dotenv::KeyNames names = dotenv::KeyNamesFor(file, doc);
@@ -539,7 +539,7 @@ class RotateCommand : public DotenvCommand {
       Status s = dotenv::CommitRotate(
           *plan, file, keys_path, *keys,
           [](const std::string& path, const std::string& data, unsigned mode, bool keep) {
-            return dotenv::WriteFileAtomic(path, data, static_cast<mode_t>(mode), keep);
+            return WriteFileAtomic(path, data, static_cast<mode_t>(mode), {.keep_existing_mode = keep});
           },
           &warning);
       if (!s.ok()) return StatusExit(ctx, s);

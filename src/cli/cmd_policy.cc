@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/file_io.h"
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "cli/output.h"
@@ -206,21 +207,8 @@ class PolicyFmtCommand : public Command {
         TrimSpace(text)[0] == '{') {
       formatted = text;  // JSON policies are left as written
     }
-    std::string tmp = path + ".coffer-fmt.tmp";
-    {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      f << formatted;
-      f.flush();
-      if (!f) {
-        std::remove(tmp.c_str());
-        return ctx.Error("Error writing formatted policy to \"" + path + "\"");
-      }
-    }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) ::chmod(tmp.c_str(), st.st_mode & 07777);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      return ctx.Error("Error writing formatted policy to \"" + path + "\": " + std::strerror(errno));
+    if (Status w = WriteFileAtomic(path, formatted, 0644, {.keep_existing_mode = true}); !w.ok()) {
+      return ctx.Error("Error writing formatted policy to \"" + path + "\": " + w.message());
     }
     ctx.Info("Success! Formatted policy: " + path);
     return kExitOk;

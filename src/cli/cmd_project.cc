@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/file_io.h"
 #include "base/encoding.h"
 #include "cli/command.h"
 #include "cli/flags.h"
@@ -698,33 +699,6 @@ std::string GitWorkTreeOf(const std::string& path) {
   }
 }
 
-Status WritePrivateFile(const std::string& path, const std::string& data) {
-  std::string tmp = path + ".coffer-tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return InternalError("cannot write " + path + ": " + std::strerror(errno));
-  ::fchmod(fd, 0600);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return InternalError("cannot write " + path + ": " + std::strerror(e));
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return InternalError("cannot write " + path + ": " + std::strerror(e));
-  }
-  return OkStatus();
-}
-
 class ExportCommand : public Command {
  public:
   std::string Synopsis() const override { return "Render the project's secrets for a deployment target"; }
@@ -794,13 +768,13 @@ class ExportCommand : public Command {
       SecureWipe(text->data(), text->size());
       return kExitOk;
     }
-    Status st = WritePrivateFile(output_, *text);
+    Status st = WriteFileAtomic(output_, *text, 0600);
     SecureWipe(text->data(), text->size());
     if (!st.ok()) return ctx.Error("Error: " + st.message());
     if (format_ == "compose") {
       auto env = resolver::ExportEnvFileForCompose(s.resolution);
       if (!env.ok()) return ctx.Error("Error: " + env.status().message());
-      st = WritePrivateFile(env_path, *env);
+      st = WriteFileAtomic(env_path, *env, 0600);
       SecureWipe(env->data(), env->size());
       if (!st.ok()) return ctx.Error("Error: " + st.message());
       ctx.err() << "Wrote " << output_ << " and " << env_path << " (mode 0600)\n";

@@ -20,6 +20,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/file_io.h"
 #include "base/encoding.h"
 #include "cli/command.h"
 #include "cli/flags.h"
@@ -70,34 +71,6 @@ int StatusExit(Context& ctx, const Status& s, std::string_view prefix = "Error: 
   std::string msg = std::string(prefix) + s.message();
   if (s.code() == StatusCode::kInvalidArgument) return ctx.UsageError(msg);
   return ctx.Error(msg);
-}
-
-// Writes data to path atomically with the given mode. exclusive: fail if path exists.
-Status WriteFileMode(const std::string& path, std::string_view data, mode_t mode, bool exclusive) {
-  if (exclusive) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) return PreconditionFailed("\"" + path + "\" already exists");
-  }
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  std::string tmpl = dir + "/.coffer-s3-XXXXXX";
-  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-  if (fd < 0) return Unavailable("cannot write \"" + path + "\": " + std::strerror(errno));
-  bool ok = ::fchmod(fd, mode) == 0 && ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(tmpl.c_str());
-    return Unavailable("cannot write \"" + path + "\": " + std::strerror(errno));
-  }
-  if (exclusive ? ::link(tmpl.c_str(), path.c_str()) != 0 : ::rename(tmpl.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmpl.c_str());
-    return e == EEXIST ? PreconditionFailed("\"" + path + "\" already exists")
-                       : Unavailable("cannot write \"" + path + "\": " + std::strerror(e));
-  }
-  if (exclusive) ::unlink(tmpl.c_str());
-  return OkStatus();
 }
 
 Status MkdirParents(const std::string& path) {
@@ -266,7 +239,7 @@ Status GenerateKeyFile(const std::string& raw_path, bool force, std::string* rec
   RETURN_IF_ERROR(MkdirParents(path));
   age::X25519Identity id = age::X25519Identity::Generate();
   SecretString text = age::FormatIdentityFile(id, static_cast<int64_t>(std::time(nullptr)));
-  RETURN_IF_ERROR(WriteFileMode(path, std::string_view(text.data(), text.size()), 0600, !force));
+  RETURN_IF_ERROR(WriteFileAtomic(path, std::string_view(text.data(), text.size()), 0600, {.exclusive = !force}));
   *recipient = id.recipient().String();
   return OkStatus();
 }
@@ -334,7 +307,7 @@ class S3InitCommand : public S3Command {
     } else if (!check.ok()) {
       return StatusExit(ctx, check);
     }
-    Status w = WriteFileMode(output_, s3::RenderS3Config(b), 0644, false);
+    Status w = WriteFileAtomic(output_, s3::RenderS3Config(b), 0644);
     if (!w.ok()) return StatusExit(ctx, w);
     ctx.err() << "Wrote " << output_ << "\n";
     return kExitOk;
@@ -513,7 +486,7 @@ class S3PullCommand : public S3Command {
     if (!r.ok()) return StatusExit(ctx, r.status());
     std::string_view v = AsStringView(r->value);
     if (!output_.empty()) {
-      Status s = WriteFileMode(output_, v, 0600, false);
+      Status s = WriteFileAtomic(output_, v, 0600);
       if (!s.ok()) return StatusExit(ctx, s);
       ctx.err() << "Wrote " << args[0] << " to " << output_ << " (mode 0600)\n";
       return kExitOk;

@@ -5,7 +5,7 @@
 
 #include <toml++/toml.h>
 
-#include "formats/dotenv/file_io.h"
+#include "base/file_io.h"
 
 namespace coffer::keysync {
 namespace {
@@ -148,7 +148,7 @@ StatusOr<SyncConfig> ParsePairTxt(std::string_view text) {
 }
 
 StatusOr<SyncConfig> LoadConfig(const std::string& path) {
-  ASSIGN_OR_RETURN(std::optional<std::string> text, dotenv::ReadFileIfExists(path));
+  ASSIGN_OR_RETURN(std::optional<std::string> text, coffer::ReadFileIfExists(path));
   if (!text) return InvalidArgument(path + ": file not found");
   std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   StatusOr<SyncConfig> c = name == "pair.txt"         ? ParsePairTxt(*text)
@@ -169,7 +169,7 @@ StatusOr<SyncConfig> FindConfig(const std::string& start) {
   for (;;) {
     for (const char* name : {"envdrift.toml", "pyproject.toml", "pair.txt"}) {
       std::string path = dir + "/" + name;
-      ASSIGN_OR_RETURN(std::optional<std::string> text, dotenv::ReadFileIfExists(path));
+      ASSIGN_OR_RETURN(std::optional<std::string> text, coffer::ReadFileIfExists(path));
       if (!text) continue;
       if (std::string_view(name) == "pyproject.toml" && text->find("[tool.envdrift") == std::string::npos) continue;
       return LoadConfig(path);

@@ -8,7 +8,7 @@
 
 #include "formats/dotenv/dotenvx.h"
 #include "formats/dotenv/envfile.h"
-#include "formats/dotenv/file_io.h"
+#include "base/file_io.h"
 #include "formats/dotenv/parser.h"
 
 namespace coffer::keysync {
@@ -114,7 +114,7 @@ StatusOr<SecretString> NormalizeKey(std::string_view raw, std::string_view envir
 }
 
 StatusOr<SecretString> LocalKey(const SyncConfig& config, const Mapping& m) {
-  ASSIGN_OR_RETURN(std::optional<std::string> text, dotenv::ReadFileIfExists(KeysPath(config, m)));
+  ASSIGN_OR_RETURN(std::optional<std::string> text, coffer::ReadFileIfExists(KeysPath(config, m)));
   if (!text) return NotFound(KeysPath(config, m) + " does not exist");
   dotenv::Document doc = dotenv::Document::Parse(*text);
   const dotenv::Entry* e = doc.Find(PrivateKeyName(m.environment));
@@ -123,7 +123,7 @@ StatusOr<SecretString> LocalKey(const SyncConfig& config, const Mapping& m) {
 }
 
 Status CheckDecryption(const std::string& env_path, std::string_view private_name, std::string_view key_hex) {
-  ASSIGN_OR_RETURN(std::optional<std::string> text, dotenv::ReadFileIfExists(env_path));
+  ASSIGN_OR_RETURN(std::optional<std::string> text, coffer::ReadFileIfExists(env_path));
   if (!text) return NotFound(env_path + " does not exist");
   dotenv::Environment env{{std::string(private_name), std::string(key_hex)}};
   dotenv::Document doc = dotenv::Document::Parse(*text);
@@ -167,20 +167,20 @@ SyncResult SyncMapping(const SyncConfig& config, const Mapping& m, KeyProvider& 
                 local.ok() ? "local " + name + " differs from the vault" : local.status().message());
   }
   const std::string keys_path = KeysPath(config, m);
-  auto existing = dotenv::ReadFileIfExists(keys_path);
+  auto existing = coffer::ReadFileIfExists(keys_path);
   if (!existing.ok()) return fail(Outcome::kError, existing.status().message());
   Outcome outcome = Outcome::kCreated;
   if (local.ok()) {
     if (!opt.force) return fail(Outcome::kMismatch, "local " + name + " differs from the vault (use --force)");
     std::string backup = keys_path + ".backup." + std::to_string(std::time(nullptr));
-    Status b = dotenv::WriteFileAtomic(backup, **existing, 0600, false);
+    Status b = WriteFileAtomic(backup, **existing, 0600);
     if (!b.ok()) return fail(Outcome::kError, "backup failed: " + b.message());
     r.detail = "previous file saved as " + backup;
     outcome = Outcome::kUpdated;
   }
   StatusOr<std::string> updated = dotenv::UpsertKeysFile(*existing, ".env." + m.environment, name, key_hex);
   if (!updated.ok()) return fail(Outcome::kError, updated.status().message());
-  Status w = dotenv::WriteFileAtomic(keys_path, *updated, 0600, false);
+  Status w = WriteFileAtomic(keys_path, *updated, 0600);
   if (!w.ok()) return fail(Outcome::kError, w.message());
   r.outcome = outcome;
   return r;

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/file_io.h"
 #include "base/encoding.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
@@ -51,30 +52,6 @@ bool GetU(std::string_view in, size_t* pos, int bytes, uint64_t* v) {
   for (int i = 0; i < bytes; ++i) *v = (*v << 8) | static_cast<unsigned char>(in[*pos + i]);
   *pos += bytes;
   return true;
-}
-
-// Writes data to path with mode 0600 atomically (temp file + rename).
-Status WritePrivate(const std::string& path, std::string_view data) {
-  std::string tmp = path + ".tmp" + std::to_string(::getpid()) + "." + crypto::GenerateUuid().substr(0, 8);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return InternalError("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return InternalError("cannot write " + tmp + ": " + std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return InternalError("cannot rename into " + path + ": " + std::strerror(errno));
-  }
-  return OkStatus();
 }
 
 bool IsInside(const std::string& child, const std::string& dir) {
@@ -120,7 +97,7 @@ StatusOr<std::unique_ptr<SecretCache>> SecretCache::Open(const CacheOptions& opt
   } else {
     key = crypto::RandomSecret(32);
     std::string hex = HexEncode(AsStringView(key)) + "\n";
-    Status st = WritePrivate(key_file, hex);
+    Status st = WriteFileAtomic(key_file, hex, 0600);
     SecureWipe(hex.data(), hex.size());
     RETURN_IF_ERROR(st);
   }
@@ -148,7 +125,7 @@ Status SecretCache::Put(const std::string& location, const SecretFields& fields)
   if (!aead.ok()) return aead.status();
   std::string sealed =
       aead->Encrypt(std::string_view(plain.data(), plain.size()), std::string(kMagic) + "\n" + location);
-  return WritePrivate(PathFor(location), sealed);
+  return WriteFileAtomic(PathFor(location), sealed, 0600);
 }
 
 std::optional<SecretCache::Entry> SecretCache::Get(const std::string& location) const {

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "formats/dotenv/envfile.h"
-#include "formats/dotenv/file_io.h"
+#include "base/file_io.h"
 #include "resolver/cache.h"
 #include "s3/store.h"
 
@@ -116,9 +116,9 @@ struct EnvFiles {
 std::map<std::string, std::string> LoadEnvFile(const std::string& dir, const std::string& name,
                                                const std::map<std::string, std::string>& env) {
   std::map<std::string, std::string> out;
-  auto text = dotenv::ReadFileIfExists(dir + "/" + name);
+  auto text = coffer::ReadFileIfExists(dir + "/" + name);
   if (!text.ok() || !text->has_value()) return out;
-  auto keys = dotenv::ReadFileIfExists(dir + "/.env.keys");
+  auto keys = coffer::ReadFileIfExists(dir + "/.env.keys");
   std::optional<std::string> keys_text;
   if (keys.ok() && keys->has_value()) keys_text = **keys;
   dotenv::Resolved r = dotenv::ResolveEnvFile(dir + "/" + name, **text, keys_text, env);

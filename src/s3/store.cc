@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/file_io.h"
 #include "base/encoding.h"
 #include "crypto/hash.h"
 #include "formats/age/age.h"
@@ -379,17 +380,7 @@ Status Store::CachePut(std::string_view path, const SecretBytes& value, const st
   Status s = age::Encrypt(rs, r, w, false);
   SecureWipe(plain.data(), plain.size());
   RETURN_IF_ERROR(s);
-  std::string file = CacheFile(path);
-  std::string tmp = file + ".tmp-XXXXXX";
-  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return Unavailable("cannot write cache file: " + std::string(std::strerror(errno)));
-  bool ok = ::write(fd, sealed.data(), sealed.size()) == static_cast<ssize_t>(sealed.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Unavailable("cannot write cache file \"" + file + "\"");
-  }
-  return OkStatus();
+  return WriteFileAtomic(CacheFile(path), sealed, 0600);
 }
 
 }  // namespace coffer::s3

@@ -1,4 +1,4 @@
-#include "formats/dotenv/file_io.h"
+#include "base/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-namespace coffer::dotenv {
+namespace coffer {
 namespace {
 
 std::string Dir(const std::string& path) {
@@ -52,9 +52,11 @@ StatusOr<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
   return std::optional<std::string>(std::move(data));
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t mode, bool keep_existing_mode) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode, WriteOptions options) {
+  const Status exists = PreconditionFailed("\"" + path + "\" already exists");
   struct stat st;
-  if (keep_existing_mode && ::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
+  if (options.exclusive && ::lstat(path.c_str(), &st) == 0) return exists;
+  if (options.keep_existing_mode && ::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
   std::string dir = Dir(path);
   std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   std::string tmpl = dir + "/." + base + ".tmp-XXXXXX";
@@ -82,11 +84,14 @@ Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t 
     ::unlink(tmp.c_str());
     return Unavailable(Errno("cannot close", path));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status s = Unavailable(Errno("cannot replace", path));
+  // link() refuses to replace an existing file, which makes the exclusive case race-free.
+  if (options.exclusive ? ::link(tmp.c_str(), path.c_str()) != 0 : ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    Status s = e == EEXIST && options.exclusive ? exists : Unavailable(Errno("cannot replace", path));
     ::unlink(tmp.c_str());
     return s;
   }
+  if (options.exclusive) ::unlink(tmp.c_str());
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
@@ -100,4 +105,4 @@ bool IsGroupOrWorldReadable(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
 }
 
-}  // namespace coffer::dotenv
+}  // namespace coffer
