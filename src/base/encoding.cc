@@ -122,4 +122,16 @@ std::string PercentEncode(std::string_view s, std::string_view keep, bool space_
   return out;
 }
 
+std::string ShellQuote(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
 }  // namespace coffer

@@ -18,6 +18,9 @@ StatusOr<std::string> Base64Decode(std::string_view b64);
 // Percent-encoding (RFC 3986, upper-case hex): RFC 3986's unreserved characters (letters,
 // digits, "-._~") and the characters in `keep` stay as they are; with space_as_plus a space
 // becomes '+' (form/query style, like Go's url.QueryEscape).
+// POSIX shell single quoting: 'value' with each ' written as '\''; safe for any bytes.
+std::string ShellQuote(std::string_view value);
+
 std::string PercentEncode(std::string_view s, std::string_view keep = "", bool space_as_plus = false);
 
 }  // namespace coffer

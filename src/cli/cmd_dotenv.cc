@@ -24,6 +24,7 @@
 #include "cli/registry.h"
 #include "formats/dotenv/dotenvx.h"
 #include "formats/dotenv/envfile.h"
+#include "base/encoding.h"
 #include "base/file_io.h"
 #include "formats/dotenv/parser.h"
 #include "keysync/config.h"
@@ -253,18 +254,6 @@ struct Loaded {
   Environment merged;                                       // process env + file values
   std::vector<Status> errors;
 };
-
-std::string ShellQuote(std::string_view v) {
-  std::string out = "'";
-  for (char c : v) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "'";
-}
 
 // ---- get ----
 

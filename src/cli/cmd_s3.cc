@@ -53,20 +53,6 @@ bool IsShellName(std::string_view s) {
   return true;
 }
 
-// POSIX single quoting: ' becomes '\''.
-std::string ShellQuote(std::string_view v) {
-  std::string out = "'";
-  for (char c : v) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out.push_back(c);
-    }
-  }
-  out += "'";
-  return out;
-}
-
 int StatusExit(Context& ctx, const Status& s, std::string_view prefix = "Error: ") {
   std::string msg = std::string(prefix) + s.message();
   if (s.code() == StatusCode::kInvalidArgument) return ctx.UsageError(msg);

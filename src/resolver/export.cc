@@ -178,18 +178,6 @@ StatusOr<std::string> DotenvLine(std::string_view name, std::string_view value) 
   return InvalidArgument("the value of " + n + " cannot be written in any dotenv quoting");
 }
 
-std::string ShellQuote(std::string_view value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "'";
-}
-
 StatusOr<std::string> Export(const Resolution& res, const ExportOptions& o) {
   if (o.format == "dotenv") return Dotenv(res, false);
   if (o.format == "json") return Json(res, o);

@@ -31,7 +31,5 @@ StatusOr<std::string> ExportEnvFileForCompose(const Resolution& resolution);
 
 // One dotenv line body `NAME=<quoted value>` that dotenvx reads back as the value.
 StatusOr<std::string> DotenvLine(std::string_view name, std::string_view value);
-// A POSIX-shell single-quoted word.
-std::string ShellQuote(std::string_view value);
 
 }  // namespace coffer::resolver

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/encoding.h"
 #include "formats/dotenv/parser.h"
 
 namespace coffer::resolver {
