@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "logical/request.h"
@@ -27,6 +29,11 @@ class Backend {
   // For create/update requests: does the target already exist? std::nullopt when the path has
   // no existence check (the write is then an "update" for ACL purposes, as in Vault).
   virtual StatusOr<std::optional<bool>> ExistenceCheck(Request& req) { return std::optional<bool>(); }
+
+  // Auth methods: paths (relative to the mount) that need no token, such as "login". The core
+  // sends requests for them straight to the backend, without a token check or ACL; what the
+  // backend returns in Response::login becomes a new token.
+  virtual bool IsUnauthenticated(std::string_view relative_path) const { return false; }
 };
 
 struct BackendConfig {
@@ -36,6 +43,8 @@ struct BackendConfig {
   // The mount's default lease TTL (Vault's system default is 768h). KV v1 reports it as the
   // lease_duration of reads whose data has no "ttl".
   int64_t default_lease_ttl_seconds = kDefaultLeaseTtlSeconds;
+  int64_t max_lease_ttl_seconds = kDefaultLeaseTtlSeconds;
+  std::string mount_accessor{};  // e.g. "auth_approle_1a2b3c4d"
 };
 
 using BackendFactory = std::function<StatusOr<std::unique_ptr<Backend>>(const BackendConfig&)>;

@@ -609,6 +609,18 @@ FrameworkBackend::FrameworkBackend(std::vector<Path> paths, std::string help) : 
 
 FrameworkBackend::~FrameworkBackend() = default;
 
+bool FrameworkBackend::IsUnauthenticated(std::string_view relative_path) const {
+  for (const std::string& pattern : unauthenticated_) {
+    if (!pattern.empty() && pattern.back() == '*') {
+      std::string_view prefix(pattern.data(), pattern.size() - 1);
+      if (relative_path.substr(0, prefix.size()) == prefix) return true;
+    } else if (relative_path == pattern) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const FrameworkBackend::CompiledPath* FrameworkBackend::Match(const std::string& rel,
                                                               std::map<std::string, std::string>* captures) const {
   std::vector<std::string_view> slots(max_captures_);

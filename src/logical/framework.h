@@ -140,6 +140,12 @@ class FrameworkBackend : public Backend {
   // or the path has no check.
   StatusOr<std::optional<bool>> ExistenceCheck(Request& req) override;
 
+  // Auth methods: the paths that need no token, as Vault's PathsSpecial.Unauthenticated lists
+  // them: an exact relative path ("login"), or a prefix ending in '*' ("login/*"). Call before
+  // serving requests.
+  void SetUnauthenticatedPaths(std::vector<std::string> patterns) { unauthenticated_ = std::move(patterns); }
+  bool IsUnauthenticated(std::string_view relative_path) const override;
+
  private:
   struct CompiledPath;
   const CompiledPath* Match(const std::string& rel, std::map<std::string, std::string>* captures) const;
@@ -147,6 +153,7 @@ class FrameworkBackend : public Backend {
   std::vector<std::shared_ptr<CompiledPath>> paths_;
   std::string help_;
   size_t max_captures_ = 0;
+  std::vector<std::string> unauthenticated_;
 };
 
 }  // namespace coffer::logical

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -40,6 +41,34 @@ struct Request {
   std::string RelativePath() const;
 };
 
+// An identity alias an auth method reports for a login: the name the method knows the caller
+// by (a userpass user name, an AppRole role_id, a JWT user_claim value, a service account's
+// uid) and metadata shown on the alias. The core maps (mount accessor, name) to an entity.
+struct Alias {
+  std::string name{};
+  std::map<std::string, std::string> metadata{};
+};
+
+// What an auth method's login handler returns instead of `data`: who logged in and what token
+// they get. The core turns it into a token (an orphan whose creation path is the login path)
+// and renders Vault's `auth` block. Mirrors Vault's logical.Auth.
+struct Auth {
+  std::vector<std::string> policies{};          // the role's/user's token_policies
+  std::map<std::string, std::string> metadata{};  // token meta, returned as auth.metadata
+  std::string display_name{};  // e.g. the user name; the core prefixes the mount ("userpass-alice")
+  int64_t ttl = 0;             // token_ttl; 0 = the mount's default lease TTL
+  int64_t max_ttl = 0;         // token_max_ttl; 0 = the mount's max; caps this lease and renewals
+  int64_t explicit_max_ttl = 0;
+  int64_t period = 0;
+  int64_t num_uses = 0;
+  bool renewable = true;
+  bool no_default_policy = false;
+  std::vector<std::string> bound_cidrs{};
+  std::string token_type{};  // "", "default", "service" (batch tokens are refused at role write)
+  Alias alias{};             // required: the core refuses a login without an alias name
+  std::vector<Alias> group_aliases{};
+};
+
 struct Response {
   nlohmann::json data = nullptr;  // null, or an object rendered as "data"
   // Instead of `data`, for engines that store JSON objects: the object's JSON text exactly as
@@ -48,6 +77,8 @@ struct Response {
   std::string raw_data{};
   std::vector<std::string> warnings{};
   nlohmann::json auth = nullptr;  // null, or Vault's auth block
+  // Set by an auth method's login handler; the core replaces it by a token and `auth`.
+  std::optional<Auth> login{};
   std::string lease_id{};
   bool renewable = false;
   int64_t lease_duration = 0;
@@ -70,7 +101,7 @@ struct Response {
   }
   // True when there is nothing to render: Vault answers such requests with 204 No Content.
   bool Empty() const {
-    return !raw_status && data.is_null() && raw_data.empty() && auth.is_null() && warnings.empty() && lease_id.empty();
+    return !raw_status && data.is_null() && raw_data.empty() && auth.is_null() && !login && warnings.empty() && lease_id.empty();
   }
   // `data`, or `raw_data` parsed (for tests and callers that need the document).
   nlohmann::json DataJson() const {
