@@ -78,6 +78,9 @@ class VaultClient {
   Response Patch(std::string_view path, const nlohmann::json& data);
   Response List(std::string_view path);
   Response Delete(std::string_view path, const std::map<std::string, std::string>& query = {});
+  // An auth method's login (e.g. "auth/approle/login" with {role_id, secret_id}): on success
+  // the client uses the token from the response's auth block for every later request.
+  Response Login(std::string_view path, const nlohmann::json& credentials);
 
   // KV: resolves the mount of `path` with GET sys/internal/ui/mounts/<path> (cached per mount).
   struct KvMount {

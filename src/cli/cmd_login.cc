@@ -1,5 +1,7 @@
 // `login`: authenticates and stores the token in ~/.vault-token (Vault's token helper file).
-// The token method is the only one so far: `login TOKEN`, `login -` (stdin), `login` (prompt).
+// Methods with a CLI handler, as in Vault: token (`login TOKEN`, `login -` for stdin, `login` to
+// prompt) and userpass (`login -method=userpass username=NAME [password=...]`, prompting for the
+// password). Other methods log in with `write auth/<path>/login ...`.
 #include <coffer/client.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -64,6 +66,33 @@ json StringArray(const json& v) {
   return out;
 }
 
+// Takes the string value of `key` out of parsed K=V configuration (the last one when repeated);
+// "" when absent.
+std::string ConfigString(const json& config, const char* key) {
+  auto it = config.find(key);
+  if (it == config.end()) return "";
+  const json& v = it->is_array() && !it->empty() ? it->back() : *it;
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// Wipes every string value of the parsed configuration (it may hold a password or token).
+void WipeConfig(json* config) {
+  for (auto& v : *config) {
+    if (v.is_string()) {
+      auto* s = v.get_ptr<std::string*>();
+      SecureWipe(s->data(), s->size());
+    } else if (v.is_array()) {
+      for (auto& e : v) {
+        if (!e.is_string()) continue;
+        auto* s = e.get_ptr<std::string*>();
+        SecureWipe(s->data(), s->size());
+      }
+    }
+  }
+}
+
+std::string_view AsView(const SecretString& s) { return std::string_view(s.data(), s.size()); }
+
 class LoginCommand : public Command {
  public:
   std::string Synopsis() const override { return "Authenticate locally"; }
@@ -77,6 +106,16 @@ class LoginCommand : public Command {
            "  token is read from a prompt (without echo) or, when stdin is not a\n"
            "  terminal, from the first line of stdin. The token is verified with\n"
            "  auth/token/lookup-self before it is stored.\n\n"
+           "  The -method flag selects another auth method; \"userpass\" is the other\n"
+           "  one with a CLI handler. Its password is prompted for (without echo) when\n"
+           "  not given:\n\n"
+           "      $ {{prog}} login -method=userpass username=my-username\n\n"
+           "  If an auth method is enabled at a non-standard path, -method still names\n"
+           "  its TYPE and -path names the enabled path:\n\n"
+           "      $ {{prog}} login -method=userpass -path=people username=sally\n\n"
+           "  Other methods (approle, jwt, kubernetes) log in through the API:\n\n"
+           "      $ {{prog}} write auth/approle/login role_id=... secret_id=...\n\n"
+           "  Use \"{{prog}} auth help TYPE\" for a method's configuration parameters.\n\n"
            "  Authenticate using a token:\n\n"
            "      $ {{prog}} login 96ddf4bc-d217-f3ba-f9bd-017055595017\n\n"
            "  Read the token from stdin:\n\n"
@@ -88,10 +127,14 @@ class LoginCommand : public Command {
   void AddFlags(FlagSet& f) override {
     f.Section("Command Options");
     f.String("method", &method_,
-             "Type of authentication to use such as \"userpass\" or \"ldap\". Only \"token\" is "
-             "supported so far. The default is token.",
+             "Type of authentication to use such as \"userpass\" or \"token\". Note this corresponds to "
+             "the TYPE, not the enabled path. Use -path to specify the path where the authentication is "
+             "enabled. The default is token.",
              "", "string");
-    f.String("path", &path_, "Remote path in the server where the auth method is enabled.", "", "string");
+    f.String("path", &path_,
+             "Remote path in the server where the auth method is enabled. This defaults to the TYPE of "
+             "method (e.g. userpass -> userpass/).",
+             "", "string");
     f.Bool("no-store", &no_store_,
            "Do not persist the token to the token helper (usually the local filesystem) after "
            "authentication for use in future requests. The token will only be displayed in the "
@@ -105,51 +148,64 @@ class LoginCommand : public Command {
   }
 
   int Run(Context& ctx, const std::vector<std::string>& args_in) override {
-    if (method_.empty()) method_ = "token";
-    if (method_ != "token") {
-      return ctx.UsageError("Unknown auth method: " + method_ +
-                            ". Only the \"token\" method is available in this version.");
-    }
     if (token_only_) {
       no_store_ = true;
       ctx.options().field = "token";
     }
     if (no_store_ && no_print_) return ctx.UsageError("-no-store and -no-print cannot be used together");
 
+    std::string method = SanitizePath(method_);
+    if (method.empty()) method = "token";
+    if (method != "token" && method != "userpass") {
+      return ctx.UsageError("Unknown auth method: " + method + ". Use \"" + ctx.program() +
+                            " auth list\" to see the complete list of auth methods. Additionally, some auth "
+                            "methods are only available via the HTTP API.");
+    }
+
     // `login TOKEN` is shorthand for `login token=TOKEN` (and `login -` for token=-).
     std::vector<std::string> args = args_in;
-    if (!args.empty() && args[0].find('=') == std::string::npos) args[0] = "token=" + args[0];
+    if (method == "token" && !args.empty() && args[0].find('=') == std::string::npos) args[0] = "token=" + args[0];
     std::string parse_error;
     auto config = ParseKeyValues(args, ctx.in(), &parse_error);
     if (!config) return ctx.UsageError("Error parsing configuration: " + parse_error);
 
+    json response;
+    SecretString token;
+    int rc = method == "token" ? TokenLogin(ctx, &*config, &response, &token)
+                               : UserpassLogin(ctx, &*config, &response, &token);
+    WipeConfig(&*config);
+    if (rc != kExitOk || ctx.curl_printed()) return rc;
+    return Finish(ctx, response, token);
+  }
+
+ private:
+  // The token method: the token from the arguments, stdin or a prompt, looked up unless
+  // lookup=false or -token-only. Fills a response envelope with Vault's auth block.
+  int TokenLogin(Context& ctx, json* config, json* response, SecretString* token) {
     bool lookup = true;
     if (auto it = config->find("lookup"); it != config->end()) {
       std::string v = it->is_string() ? it->get<std::string>() : it->dump();
       if (!ParseGoBool(v, &lookup)) return ctx.UsageError("Failed to parse \"lookup\" as boolean: " + v);
     }
-
-    SecretString token;
     if (auto it = config->find("token"); it != config->end() && it->is_string()) {
       const std::string& t = it->get_ref<const std::string&>();
       size_t b = t.find_first_not_of(" \t\r\n");
       size_t e = t.find_last_not_of(" \t\r\n");
       if (b != std::string::npos)
-        token.assign(t.begin() + static_cast<std::ptrdiff_t>(b), t.begin() + static_cast<std::ptrdiff_t>(e + 1));
-      SecureWipe(it->get_ptr<std::string*>()->data(), t.size());
+        token->assign(t.begin() + static_cast<std::ptrdiff_t>(b), t.begin() + static_cast<std::ptrdiff_t>(e + 1));
     } else {
       auto read = ReadSecretLine(ctx, "Token (will be hidden): ", ctx.err());
-      if (read) token = std::move(*read);
+      if (read) *token = std::move(*read);
     }
-    if (token.empty()) {
+    if (token->empty()) {
       return ctx.UsageError("a token must be passed to auth, please view the help for more information");
     }
 
     client::VaultClient* client = ctx.Client();
     if (!client) return kExitUsage;
-    client->set_token(std::string(token.data(), token.size()));
+    client->set_token(std::string(AsView(*token)));
 
-    json auth = {{"client_token", std::string(token.data(), token.size())},
+    json auth = {{"client_token", std::string(AsView(*token))},
                  {"accessor", ""},
                  {"policies", json::array()},
                  {"token_policies", json::array()},
@@ -177,7 +233,62 @@ class LoginCommand : public Command {
         auth["renewable"] = d.value("renewable", false);
       }
     }
+    *response = {{"request_id", ""}, {"lease_id", ""},      {"lease_duration", 0}, {"renewable", false},
+                 {"data", nullptr},  {"warnings", nullptr}, {"auth", auth}};
+    return kExitOk;
+  }
 
+  // The userpass method (Vault's userpass CLI handler): POST auth/<path>/login/<username>
+  // {password}, without any stored token. The password comes from the arguments or a prompt.
+  int UserpassLogin(Context& ctx, json* config, json* response, SecretString* token) {
+    std::string username = ConfigString(*config, "username");
+    if (username.empty()) return ctx.UsageError("Error authenticating: 'username' must be specified");
+    if (username.find('/') != std::string::npos) {
+      return ctx.UsageError("Error authenticating: 'username' must not contain \"/\"");
+    }
+    std::string mount = ConfigString(*config, "mount");
+    if (mount.empty()) mount = path_.empty() ? "userpass" : path_;
+    mount = SanitizePath(mount);
+    if (mount.empty()) return ctx.UsageError("Invalid -path: must not be empty");
+
+    SecretString password;
+    if (auto it = config->find("password"); it != config->end()) {
+      const json& v = it->is_array() && !it->empty() ? it->back() : *it;
+      if (v.is_string()) password.assign(v.get_ref<const std::string&>().begin(), v.get_ref<const std::string&>().end());
+    }
+    if (password.empty()) {
+      if (ctx.options().non_interactive) {
+        return ctx.UsageError(
+            "Error authenticating: 'password' must be specified and refusing to pull from stdin");
+      }
+      auto read = ReadSecretLine(ctx, "Password (will be hidden): ", ctx.err());
+      if (read) password = std::move(*read);
+      if (password.empty()) return ctx.UsageError("Error authenticating: no password was entered");
+    }
+
+    client::VaultClient* client = ctx.Client();
+    if (!client) return kExitUsage;
+    client->set_token("");  // a login never sends a stored token (as Vault's CLI)
+    json body = {{"password", std::string(AsView(password))}};
+    client::Response r = ctx.Send("POST", "auth/" + mount + "/login/" + username, &body);
+    SecureWipe(body["password"].get_ptr<std::string*>()->data(), password.size());
+    if (ctx.curl_printed()) return kExitOk;
+    if (!r.ok()) return ctx.ApiError("Error authenticating", r);
+    const json* auth = r.body.is_object() && r.body.contains("auth") && r.body["auth"].is_object()
+                           ? &r.body["auth"]
+                           : nullptr;
+    if (auth == nullptr || !auth->contains("client_token") || !(*auth)["client_token"].is_string()) {
+      return ctx.Error(
+          "Error authenticating: the server returned a response without authentication information");
+    }
+    const std::string& t = (*auth)["client_token"].get_ref<const std::string&>();
+    token->assign(t.begin(), t.end());
+    *response = r.body;
+    return kExitOk;
+  }
+
+  // Stores the token (unless -no-store) and prints the response as Vault's login does.
+  int Finish(Context& ctx, const json& response, const SecretString& token) {
     if (!no_store_) {
       if (std::string e = StoreToken(AsView(token)); !e.empty()) {
         ctx.err() << "Error storing token: " << e << "\n";
@@ -186,7 +297,7 @@ class LoginCommand : public Command {
                          "token is shown below for your records.",
                          0)
                   << "\n\n";
-        Output(ctx, auth);
+        ctx.OutputSecret(response);
         return kExitError;
       }
       WarnAboutEnvToken(ctx);
@@ -200,7 +311,6 @@ class LoginCommand : public Command {
     }
     if (no_print_) return kExitOk;
     if (!ctx.options().field.empty()) {
-      json response = {{"auth", auth}};
       return ctx.OutputField(SecretField(response, ctx.options().field), ctx.options().field);
     }
     if (ctx.options().format == "table") {
@@ -211,15 +321,6 @@ class LoginCommand : public Command {
                                0) +
                "\n");
     }
-    return Output(ctx, auth);
-  }
-
- private:
-  static std::string_view AsView(const SecretString& s) { return std::string_view(s.data(), s.size()); }
-
-  static int Output(Context& ctx, const json& auth) {
-    json response = {{"request_id", ""}, {"lease_id", ""},      {"lease_duration", 0}, {"renewable", false},
-                     {"data", nullptr},  {"warnings", nullptr}, {"auth", auth}};
     return ctx.OutputSecret(response);
   }
 

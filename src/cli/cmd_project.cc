@@ -26,6 +26,7 @@
 #include "resolver/config.h"
 #include "resolver/export.h"
 #include "resolver/resolver.h"
+#include "resolver/vault_auth.h"
 #include "s3/backend.h"
 #include "s3/config.h"
 #include "s3/store.h"
@@ -122,23 +123,20 @@ int LoadAndResolve(Context& ctx, const ProjectFlags& pf, Session* s) {
   if (NeedsVault(s->config)) {
     client::VaultClient* c = ctx.Client();
     if (c == nullptr) return kExitUsage;
+    resolver::VaultLogin login;
+    if (!HasToken(c->config())) login = resolver::LoginFromEnvironment(c, resolver::ProcessEnv());
+    if (login.attempted && !login.error.empty() && !login.unreachable) {
+      ctx.err() << "Error: " << login.method << ": " << login.error << "\n";
+      return kExitError;
+    }
     if (!HasToken(c->config())) {
-      const char* role = std::getenv("VAULT_ROLE_ID");
-      const char* k8s = std::getenv("VAULT_K8S_ROLE");
-      if ((role && *role) || (k8s && *k8s)) {
-        ctx.err() << "Error: "
-                  << ((role && *role) ? "AppRole login (VAULT_ROLE_ID)" : "Kubernetes login (VAULT_K8S_ROLE)")
-                  << " is not supported yet: the server has no auth methods. Set VAULT_TOKEN or ~/.vault-token.\n";
-        return kExitError;
-      }
-      o.vault_unavailable_reason = "no Vault token (set VAULT_TOKEN or write ~/.vault-token)";
+      o.vault_unavailable_reason = login.attempted ? login.error
+                                                   : "no Vault token (set VAULT_TOKEN, write ~/.vault-token, or set "
+                                                     "VAULT_ROLE_ID or VAULT_K8S_ROLE for a machine login)";
     } else {
-      for (const char* var : {"VAULT_ROLE_ID", "VAULT_K8S_ROLE"}) {
-        if (const char* v = std::getenv(var); v && *v) {
-          ctx.Warn(std::string("Warning: ") + var +
-                   " is set, but AppRole/Kubernetes login is not supported yet; "
-                   "using the token from VAULT_TOKEN or ~/.vault-token");
-        }
+      if (!login.attempted) {
+        std::string warning = resolver::RenewTokenIfExpiring(c);
+        if (!warning.empty()) ctx.Warn("Warning: " + warning.substr(warning.find(':') + 2));
       }
       s->vault = resolver::NewClientVaultSource(c);
       o.vault = s->vault.get();
@@ -465,16 +463,20 @@ class SecretsTestVaultCommand : public Command {
     if (token) {
       out << "[OK] " << ((env_token && *env_token) ? "VAULT_TOKEN" : "Token (~/.vault-token)") << " available\n";
     } else {
-      const char* role = std::getenv("VAULT_ROLE_ID");
-      const char* k8s = std::getenv("VAULT_K8S_ROLE");
-      if ((role && *role) || (k8s && *k8s)) {
-        out << "[FAIL] No token; " << ((role && *role) ? "AppRole (VAULT_ROLE_ID)" : "Kubernetes (VAULT_K8S_ROLE)")
-            << " login is not supported yet (the server has no auth methods)\n";
+      resolver::VaultLogin login = resolver::LoginFromEnvironment(c, resolver::ProcessEnv());
+      if (login.attempted && login.error.empty()) {
+        out << "[OK] " << login.method << " login succeeded\n";
+        token = true;
       } else {
-        out << "[FAIL] VAULT_TOKEN not set and no ~/.vault-token\n";
+        if (login.attempted) {
+          out << "[FAIL] " << login.method << " login: " << login.error << "\n"
+              << "       Fix: check the role and its credentials, or export VAULT_TOKEN=<token>\n";
+        } else {
+          out << "[FAIL] VAULT_TOKEN not set and no ~/.vault-token\n"
+              << "       Fix: export VAULT_TOKEN=<token>, or run `" << ctx.program() << " login`\n";
+        }
+        failed = true;
       }
-      out << "       Fix: export VAULT_TOKEN=<token>, or run `" << ctx.program() << " login`\n";
-      failed = true;
     }
     client::Response h = c->Read("sys/health", {{"standbyok", "true"}});
     if (h.status == 0) {

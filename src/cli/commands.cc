@@ -9,6 +9,7 @@ void RegisterMetaCommands(Registry& r);
 void RegisterGenericCommands(Registry& r);
 void RegisterKvCommands(Registry& r);
 void RegisterSecretsCommands(Registry& r);
+void RegisterAuthCommands(Registry& r);
 void RegisterPolicyCommands(Registry& r);
 void RegisterStatusCommands(Registry& r);
 void RegisterLoginCommands(Registry& r);
@@ -25,6 +26,7 @@ void RegisterAllCommands(Registry& r) {
   RegisterGenericCommands(r);
   RegisterKvCommands(r);
   RegisterSecretsCommands(r);
+  RegisterAuthCommands(r);
   RegisterPolicyCommands(r);
   RegisterStatusCommands(r);
   RegisterLoginCommands(r);

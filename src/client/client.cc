@@ -587,6 +587,18 @@ Response VaultClient::Read(std::string_view path, const std::map<std::string, st
 
 Response VaultClient::Write(std::string_view path, const nlohmann::json& data) { return Request("PUT", path, &data); }
 
+Response VaultClient::Login(std::string_view path, const nlohmann::json& credentials) {
+  Response r = Write(path, credentials);
+  if (r.ok() && r.body.is_object()) {
+    auto auth = r.body.find("auth");
+    if (auth != r.body.end() && auth->is_object() && auth->contains("client_token") &&
+        (*auth)["client_token"].is_string()) {
+      set_token((*auth)["client_token"].get<std::string>());
+    }
+  }
+  return r;
+}
+
 Response VaultClient::Patch(std::string_view path, const nlohmann::json& data) { return Request("PATCH", path, &data); }
 
 Response VaultClient::List(std::string_view path) { return Request("LIST", path); }

@@ -1,14 +1,17 @@
 #include "core/core.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "barrier/barrier.h"
+#include "base/cidr.h"
 #include "base/encoding.h"
 #include "crypto/random.h"
 #include "core/token_backend.h"
 #include "engines/cubbyhole/backend.h"
+#include "logical/token_fields.h"
 #include "policy/acl.h"
 #include "policy/policy_store.h"
 #include "physical/backend.h"
@@ -25,6 +28,7 @@ namespace {
 
 constexpr char kSealConfigKey[] = "core/seal-config";
 constexpr char kMountTableKey[] = "core/mounts";
+constexpr char kAuthTableKey[] = "core/auth";
 
 std::string RandomHex(size_t bytes) { return HexEncode(crypto::RandomBytes(bytes)); }
 
@@ -49,6 +53,8 @@ StatusOr<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
   core->tokens_ = std::make_unique<TokenStore>(core->token_view_.get());
   core->policy_view_ = std::make_unique<logical::StorageView>(core->barrier_.get(), "sys/policy/");
   core->policies_ = std::make_unique<policy::PolicyStore>(core->policy_view_.get());
+  core->identity_view_ = std::make_unique<logical::StorageView>(core->barrier_.get(), "sys/identity/");
+  core->identity_ = std::make_unique<IdentityStore>(core->identity_view_.get());
   Core* raw = core.get();
   core->tokens_->SetOnRevoke([raw](const TokenEntry& entry) {
     // A revoked token's cubbyhole goes with it.
@@ -64,6 +70,10 @@ StatusOr<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
 
 void Core::RegisterEngine(const std::string& type, logical::BackendFactory factory) {
   factories_[type] = std::move(factory);
+}
+
+void Core::RegisterAuthMethod(const std::string& type, logical::BackendFactory factory) {
+  auth_factories_[type] = std::move(factory);
 }
 
 Status Core::LoadSealConfig() {
@@ -226,6 +236,7 @@ void Core::PreSeal() {
   sealed_.store(true, std::memory_order_release);
   router_.Clear();
   tokens_->Reset();
+  identity_->Reset();
   // Best effort: the encryption counters are advisory and must not block sealing.
   (void)barrier_->Checkpoint();
   barrier_->Seal();
@@ -282,9 +293,26 @@ Status Core::PostUnseal() {
       auto p = store->Get(name);
       return p.ok() && *p != nullptr;
     };
+    topts.limits_for = [this](const std::string& creation_path) { return LimitsForPath(creation_path); };
     token_route_->backend = NewTokenBackend(tokens_.get(), topts);
   }
-  RETURN_IF_ERROR(router_.Mount(token_route_));
+  RETURN_IF_ERROR(LoadAuthTable());
+  RETURN_IF_ERROR(identity_->Setup());
+  if (!identity_route_) {
+    identity_route_ = std::make_shared<Route>();
+    identity_route_->entry.path = "identity/";
+    identity_route_->entry.type = "identity";
+    identity_route_->entry.description = "identity store";
+    identity_route_->entry.accessor = "identity_" + RandomHex(4);
+    identity_route_->backend = NewIdentityBackend(
+        identity_.get(), [this](const std::string& accessor) -> std::optional<std::pair<std::string, std::string>> {
+          for (const MountEntry& m : AuthMounts()) {
+            if (m.accessor == accessor) return std::make_pair(m.type, m.path);
+          }
+          return std::nullopt;
+        });
+  }
+  RETURN_IF_ERROR(router_.Mount(identity_route_));
   StartPurger();
   return OkStatus();
 }
@@ -336,14 +364,20 @@ StatusOr<std::shared_ptr<Route>> Core::BuildRoute(const MountEntry& entry) {
     ASSIGN_OR_RETURN(route->backend, cubbyhole::NewCubbyholeBackend(config));
     return route;
   }
-  auto it = factories_.find(entry.type);
-  if (it == factories_.end()) return InvalidArgument("unknown secrets engine type \"" + entry.type + "\"");
+  const auto& factories = entry.auth ? auth_factories_ : factories_;
+  auto it = factories.find(entry.type);
+  if (it == factories.end()) {
+    return InvalidArgument(std::string(entry.auth ? "unknown auth method type" : "unknown secrets engine type") + " \"" +
+                           entry.type + "\"");
+  }
   logical::BackendConfig config;
   config.storage = route->view.get();
   config.options = entry.options;
   config.mount_path = entry.path;
+  config.mount_accessor = entry.accessor;
   config.default_lease_ttl_seconds =
       entry.config.default_lease_ttl > 0 ? entry.config.default_lease_ttl : default_lease_ttl_;
+  config.max_lease_ttl_seconds = entry.config.max_lease_ttl > 0 ? entry.config.max_lease_ttl : max_lease_ttl_;
   ASSIGN_OR_RETURN(route->backend, it->second(config));
   return route;
 }
@@ -351,9 +385,116 @@ StatusOr<std::shared_ptr<Route>> Core::BuildRoute(const MountEntry& entry) {
 Status Core::PersistMountTable() {
   std::vector<MountEntry> mounts;
   for (const auto& r : router_.All()) {
-    if (r != token_route_) mounts.push_back(r->entry);  // the token method is built in
+    if (!r->entry.auth && r != identity_route_) mounts.push_back(r->entry);
   }
   return barrier_->Put(kMountTableKey, SerializeMountTable(mounts));
+}
+
+Status Core::PersistAuthTable() {
+  std::vector<MountEntry> mounts;
+  for (const auto& r : router_.All()) {
+    if (!r->entry.auth) continue;
+    MountEntry e = r->entry;
+    e.path = e.ApiPath();  // stored as Vault stores it: "approle/"
+    mounts.push_back(std::move(e));
+  }
+  return barrier_->Put(kAuthTableKey, SerializeMountTable(mounts));
+}
+
+// The auth table holds the built-in token method (so its accessor and tuning survive restarts)
+// and every enabled auth method. A first unseal creates it with the token method alone.
+Status Core::LoadAuthTable() {
+  ASSIGN_OR_RETURN(auto raw, barrier_->Get(kAuthTableKey));
+  std::vector<MountEntry> entries;
+  if (raw) {
+    ASSIGN_OR_RETURN(entries, ParseMountTable(*raw));
+  }
+  bool has_token = false;
+  for (MountEntry& e : entries) {
+    e.auth = true;
+    e.path = "auth/" + e.path;
+    if (e.type == "token") {
+      has_token = true;
+      std::string path = token_route_->entry.path;
+      token_route_->entry = e;
+      token_route_->entry.path = path;
+      RETURN_IF_ERROR(router_.Mount(token_route_));
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto route, BuildRoute(e));
+    RETURN_IF_ERROR(router_.Mount(std::move(route)));
+  }
+  if (!has_token) {
+    token_route_->entry.auth = true;
+    if (token_route_->entry.uuid.empty()) token_route_->entry.uuid = crypto::GenerateUuid();
+    RETURN_IF_ERROR(router_.Mount(token_route_));
+    RETURN_IF_ERROR(PersistAuthTable());
+  }
+  return OkStatus();
+}
+
+LeaseLimits Core::LimitsForPath(std::string_view path) const {
+  LeaseLimits limits{default_lease_ttl_, max_lease_ttl_};
+  auto route = router_.Match(path);
+  if (!route) return limits;
+  if (route->entry.config.max_lease_ttl > 0) limits.max_ttl = route->entry.config.max_lease_ttl;
+  if (route->entry.config.default_lease_ttl > 0) limits.default_ttl = route->entry.config.default_lease_ttl;
+  if (limits.default_ttl > limits.max_ttl) limits.default_ttl = limits.max_ttl;
+  return limits;
+}
+
+Status Core::EnableAuth(MountEntry entry) {
+  std::lock_guard lock(mounts_mu_);
+  if (Sealed()) return SealedError();
+  ASSIGN_OR_RETURN(std::string rel, NormalizeMountPath(entry.path));
+  if (entry.type == "token") return InvalidArgument("token credential backend cannot be instantiated");
+  if (auth_factories_.find(entry.type) == auth_factories_.end()) {
+    std::string supported;
+    for (const auto& [name, f] : auth_factories_) supported += (supported.empty() ? "" : ", ") + name;
+    return InvalidArgument("unknown auth method type \"" + entry.type.substr(0, 64) + "\" (supported: " + supported +
+                           ")");
+  }
+  entry.auth = true;
+  entry.path = "auth/" + rel;
+  if (router_.Get(entry.path)) return InvalidArgument("path is already in use at " + rel);
+  entry.uuid = crypto::GenerateUuid();
+  entry.accessor = "auth_" + entry.type + "_" + RandomHex(4);
+  ASSIGN_OR_RETURN(auto route, BuildRoute(entry));
+  RETURN_IF_ERROR(router_.Mount(route));
+  Status persisted = PersistAuthTable();
+  if (!persisted.ok()) {
+    router_.Unmount(entry.path);
+    return persisted;
+  }
+  return OkStatus();
+}
+
+Status Core::DisableAuth(const std::string& path) {
+  std::lock_guard lock(mounts_mu_);
+  if (Sealed()) return SealedError();
+  ASSIGN_OR_RETURN(std::string rel, NormalizeMountPath(path));
+  std::string full = "auth/" + rel;
+  auto route = router_.Get(full);
+  if (!route || !route->entry.auth) return OkStatus();  // Vault: disabling an absent method succeeds
+  if (route == token_route_) return InvalidArgument("token credential backend cannot be disabled");
+  // Logins stop first, then every token they issued goes (with its children), then the data.
+  router_.Unmount(full);
+  Status persisted = PersistAuthTable();
+  if (!persisted.ok()) {
+    (void)router_.Mount(route);
+    return persisted;
+  }
+  RETURN_IF_ERROR(RevokeTokenLeasesByPrefix(full).status());
+  RETURN_IF_ERROR(identity_->RemoveAliasesOfMount(route->entry.accessor));
+  return logical::ClearPrefix(*barrier_, route->entry.StoragePrefix());
+}
+
+std::vector<MountEntry> Core::AuthMounts() const {
+  std::vector<MountEntry> out;
+  for (const auto& r : router_.All()) {
+    if (r->entry.auth) out.push_back(r->entry);
+  }
+  return out;
 }
 
 Status Core::EnableMount(MountEntry entry) {
@@ -441,18 +582,19 @@ Status Core::TuneMount(const std::string& path, const MountTune& tune) {
     }
   }
   std::shared_ptr<Route> replacement = route;
-  if (rebuild || updated.config.default_lease_ttl != route->entry.config.default_lease_ttl) {
+  if (!updated.auth && (rebuild || updated.config.default_lease_ttl != route->entry.config.default_lease_ttl)) {
     // A new backend instance over the same data: the kv factory upgrades v1 data to v2.
     ASSIGN_OR_RETURN(replacement, BuildRoute(updated));
   } else {
     replacement = std::make_shared<Route>();
     replacement->entry = updated;
-    replacement->view = std::move(route->view);
-    replacement->backend = std::move(route->backend);
+    replacement->view = route->view;
+    replacement->backend = route->backend;
   }
   router_.Unmount(normalized);
   RETURN_IF_ERROR(router_.Mount(replacement));
-  return PersistMountTable();
+  if (route == token_route_) token_route_ = replacement;
+  return updated.auth ? PersistAuthTable() : PersistMountTable();
 }
 
 Status Core::RemountMount(const std::string& from, const std::string& to) {
@@ -465,6 +607,7 @@ Status Core::RemountMount(const std::string& from, const std::string& to) {
   if (route->entry.type == "system" || route->entry.type == "cubbyhole") {
     return InvalidArgument("cannot remount \"" + src + "\"");
   }
+  if (route->entry.auth) return InvalidArgument("cannot remount auth method \"" + src + "\": not supported by Coffer");
   RETURN_IF_ERROR(CheckMountPathAllowed(dst));
   MountEntry moved = route->entry;
   moved.path = dst;
@@ -509,7 +652,7 @@ Status Core::CheckMountPathAllowed(const std::string& path) const {
 std::vector<MountEntry> Core::Mounts() const {
   std::vector<MountEntry> out;
   for (const auto& r : router_.All()) {
-    if (r->entry.path.rfind("auth/", 0) != 0) out.push_back(r->entry);  // secrets engines only
+    if (!r->entry.auth) out.push_back(r->entry);  // secrets engines only
   }
   return out;
 }
@@ -525,20 +668,37 @@ StatusOr<std::shared_ptr<const TokenEntry>> Core::Authenticate(const logical::Re
   if (req.client_token.empty()) return PermissionDenied();
   ASSIGN_OR_RETURN(auto entry, tokens_->LookupShared(req.client_token));
   if (!entry) return PermissionDenied("permission denied");
+  // token_bound_cidrs: the token works only from those addresses (Vault answers 403).
+  if (!entry->bound_cidrs.empty() && !AddressAllowed(entry->bound_cidrs, req.remote_address)) {
+    return PermissionDenied("permission denied");
+  }
   return entry;
 }
 
 StatusOr<std::shared_ptr<const policy::Acl>> Core::AclOf(const TokenEntry& token) const {
   uint64_t generation = policies_->generation();
+  uint64_t id_generation = token.entity_id.empty() ? 0 : identity_->generation();
   {
     std::shared_lock lock(acl_cache_mu_);
     auto it = acl_cache_.find(token.id_hash);
-    if (it != acl_cache_.end() && it->second.generation == generation) return it->second.acl;
+    if (it != acl_cache_.end() && it->second.generation == generation && it->second.identity_generation == id_generation)
+      return it->second.acl;
   }
-  ASSIGN_OR_RETURN(auto acl, policies_->AclFor(token.policies));
+  std::vector<std::string> names = token.policies;
+  std::optional<policy::IdentityContext> ctx;
+  if (!token.entity_id.empty()) {
+    IdentityStore::Snapshot s = identity_->GetWithGeneration(token.entity_id);
+    if (s.entity) {
+      if (s.entity->disabled) return PermissionDenied();
+      names.insert(names.end(), s.entity->policies.begin(), s.entity->policies.end());
+      ctx = IdentityContextOf(*s.entity, s.generation);
+    }
+    id_generation = s.generation;
+  }
+  ASSIGN_OR_RETURN(auto acl, policies_->AclFor(names, ctx ? &*ctx : nullptr));
   std::unique_lock lock(acl_cache_mu_);
   if (acl_cache_.size() >= 10000) acl_cache_.clear();  // bounded; entries are cheap to rebuild
-  acl_cache_[token.id_hash] = CachedAcl{generation, acl};
+  acl_cache_[token.id_hash] = CachedAcl{generation, id_generation, acl};
   return acl;
 }
 
@@ -636,8 +796,75 @@ StatusOr<logical::Response> Core::HandleRequest(logical::Request& req) {
 
   std::shared_lock lock(state_mu_);
   if (Sealed()) return SealedError();
+  if (req.path.compare(0, 5, "auth/") == 0) {
+    auto route = router_.Match(req.path);
+    if (route && route->entry.auth && route != token_route_) {
+      req.mount_point = route->entry.path;
+      if (route->backend->IsUnauthenticated(req.RelativePath())) return HandleLogin(req, route);
+    }
+  }
   ASSIGN_OR_RETURN(auto token, Authenticate(req));
   return Dispatch(req, *token);
+}
+
+StatusOr<logical::Response> Core::HandleLogin(logical::Request& req, const std::shared_ptr<Route>& route) {
+  req.mount_point = route->entry.path;
+  req.mount_type = route->entry.type;
+  req.mount_accessor = route->entry.accessor;
+  req.storage = route->view.get();
+  // A login needs no token; one sent along is neither checked nor shown to the method.
+  req.client_token.clear();
+  req.client_token_accessor.clear();
+  ASSIGN_OR_RETURN(logical::Response resp, route->backend->HandleRequest(req));
+  if (!resp.login) return resp;
+  return IssueLoginToken(req, route->entry, std::move(resp));
+}
+
+StatusOr<logical::Response> Core::IssueLoginToken(const logical::Request& req, const MountEntry& mount,
+                                                  logical::Response resp) {
+  logical::Auth auth = std::move(*resp.login);
+  resp.login.reset();
+  if (auth.alias.name.empty()) return InternalError("auth method " + mount.path + " returned a login without an alias");
+  if (auth.token_type == "batch") return InvalidArgument("batch tokens are not supported");
+
+  std::vector<std::string> policies = logical::NormalizePolicyNames(auth.policies);
+  if (!auth.no_default_policy && std::find(policies.begin(), policies.end(), "default") == policies.end()) {
+    policies.push_back("default");
+    std::sort(policies.begin(), policies.end());
+  }
+
+  // Vault's CalculateTTL over the method's mount limits, capped by the role's max TTL.
+  LeaseLimits limits = LimitsForPath(mount.path);
+  if (auth.max_ttl > 0 && auth.max_ttl < limits.max_ttl) limits.max_ttl = auth.max_ttl;
+  if (limits.default_ttl > limits.max_ttl) limits.default_ttl = limits.max_ttl;
+  int64_t now = tokens_->Now();
+  ASSIGN_OR_RETURN(TtlResult ttl, CalculateTtl(limits, 0, auth.ttl, auth.period, auth.explicit_max_ttl, now, now));
+
+  TokenCreateParams params;
+  params.policies = std::move(policies);
+  params.meta = std::move(auth.metadata);
+  // Vault prefixes the method's path: "approle", "userpass-alice", "jwt-bob".
+  std::string source = mount.ApiPath();
+  std::replace(source.begin(), source.end(), '/', '-');
+  std::string display = source + auth.display_name;
+  while (!display.empty() && display.back() == '-') display.pop_back();
+  params.display_name = display;
+  params.path = req.path;
+  params.ttl = ttl.ttl;
+  params.explicit_max_ttl = auth.explicit_max_ttl;
+  params.period = auth.period;
+  params.num_uses = auth.num_uses;
+  params.renewable = auth.renewable;
+  params.bound_cidrs = std::move(auth.bound_cidrs);
+  params.backend_max_ttl = auth.max_ttl;
+  ASSIGN_OR_RETURN(std::shared_ptr<const Entity> entity,
+                   identity_->EntityForLogin(mount.accessor, mount.type, mount.path, auth.alias));
+  params.entity_id = entity->id;
+  ASSIGN_OR_RETURN(CreatedToken created, tokens_->Create(params, nullptr));
+
+  resp.auth = AuthBlock(created.entry, created.token, created.entry.ttl, created.entry.renewable, entity->policies);
+  for (auto& w : ttl.warnings) resp.warnings.push_back(std::move(w));
+  return resp;
 }
 
 StatusOr<logical::Response> Core::Dispatch(logical::Request& req, const TokenEntry& token) {

@@ -22,6 +22,8 @@
 #include "core/mount_table.h"
 #include "core/router.h"
 #include "core/token_store.h"
+#include "core/identity_store.h"
+#include "core/identity_backend.h"
 #include "logical/backend.h"
 #include "logical/request.h"
 
@@ -64,6 +66,8 @@ class Core {
 
   // Registers the factory for a secrets engine type ("kv"). Call before serving requests.
   void RegisterEngine(const std::string& type, logical::BackendFactory factory);
+  // Registers the factory for an auth method type ("approle"), enabled through sys/auth.
+  void RegisterAuthMethod(const std::string& type, logical::BackendFactory factory);
 
   // sys/init: generates the unseal key, splits it (shares > 1) and creates the root token.
   // Leaves the server sealed, as Vault does. Error if already initialized or the counts are bad.
@@ -88,6 +92,12 @@ class Core {
   Status EnableMount(MountEntry entry);  // fills uuid and accessor; persists the table
   Status DisableMount(const std::string& path);  // removes the mount and all its data
   std::vector<MountEntry> Mounts() const;
+  // sys/auth: enable (entry.path is the path below auth/, e.g. "approle"; fills uuid and
+  // accessor) and disable an auth method. Disabling revokes every token its logins issued and
+  // removes its data. AuthMounts() lists them with router paths ("auth/token/", ...).
+  Status EnableAuth(MountEntry entry);
+  Status DisableAuth(const std::string& path);
+  std::vector<MountEntry> AuthMounts() const;
   // The mount serving `path` (longest prefix), if any.
   std::optional<MountEntry> MountFor(std::string_view path) const;
   // sys/mounts/:path/tune: changes only the fields that are set. options.version "1" → "2" on a
@@ -125,6 +135,13 @@ class Core {
 
   StatusOr<logical::Response> HandleUnauthenticated(logical::Request& req, bool* handled);
   StatusOr<logical::Response> HandleSealRequest(logical::Request& req);
+  // A request for an auth method's unauthenticated path (login): no token, no ACL; a
+  // Response::login becomes a new token and Vault's auth block.
+  StatusOr<logical::Response> HandleLogin(logical::Request& req, const std::shared_ptr<Route>& route);
+  StatusOr<logical::Response> IssueLoginToken(const logical::Request& req, const MountEntry& mount,
+                                              logical::Response resp);
+  // The lease limits of the mount serving `path`: its tuned TTLs, else the system's.
+  LeaseLimits LimitsForPath(std::string_view path) const;
   // The request token's entry, shared with the token store's cache (never copied per request).
   StatusOr<std::shared_ptr<const TokenEntry>> Authenticate(const logical::Request& req) const;
   StatusOr<std::shared_ptr<const policy::Acl>> AclOf(const TokenEntry& token) const;
@@ -138,6 +155,8 @@ class Core {
   Status PostUnseal();
   void PreSeal();
   Status PersistMountTable();
+  Status PersistAuthTable();
+  Status LoadAuthTable();
   Status CheckMountPathAllowed(const std::string& path) const;
   StatusOr<std::shared_ptr<Route>> BuildRoute(const MountEntry& entry);
   Status LoadSealConfig();
@@ -168,8 +187,12 @@ class Core {
   // is unchanged: resolving 1,000 policy names on every request would dominate its cost.
   struct CachedAcl {
     uint64_t generation;
+    uint64_t identity_generation;
     std::shared_ptr<const policy::Acl> acl;
   };
+  std::unique_ptr<logical::StorageView> identity_view_;
+  std::unique_ptr<IdentityStore> identity_;
+  std::shared_ptr<Route> identity_route_;
   mutable std::shared_mutex acl_cache_mu_;
   mutable std::unordered_map<std::string, CachedAcl> acl_cache_;  // by token id_hash
 
@@ -181,6 +204,7 @@ class Core {
   Router router_;
   std::mutex mounts_mu_;  // serializes mount table changes
   std::map<std::string, logical::BackendFactory> factories_;
+  std::map<std::string, logical::BackendFactory> auth_factories_;
   mutable std::mutex migrations_mu_;
   std::map<std::string, std::pair<std::string, std::string>> migrations_;  // id → (from, to)
 };

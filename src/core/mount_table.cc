@@ -6,8 +6,10 @@ namespace coffer::core {
 
 std::string MountEntry::StoragePrefix() const {
   if (type == "system") return "sys/";
-  return "logical/" + uuid + "/";
+  return (auth ? "auth/" : "logical/") + uuid + "/";
 }
+
+std::string MountEntry::ApiPath() const { return auth && path.rfind("auth/", 0) == 0 ? path.substr(5) : path; }
 
 nlohmann::json MountEntry::ToApiJson() const {
   nlohmann::json opts = nullptr;

@@ -29,10 +29,15 @@ struct MountEntry {
   MountConfig config;
   bool local = false;
   bool seal_wrap = false;
+  // An auth method: `path` is its router path ("auth/approle/"); the auth table ("core/auth")
+  // stores it without the "auth/" prefix, and its data lives under "auth/<uuid>/".
+  bool auth = false;
 
   // The barrier prefix holding this mount's data.
   std::string StoragePrefix() const;
-  // The object Vault returns for this mount in sys/mounts.
+  // The path as sys/mounts or sys/auth name it: "secret/", or "approle/" for auth/approle/.
+  std::string ApiPath() const;
+  // The object Vault returns for this mount in sys/mounts (or sys/auth).
   nlohmann::json ToApiJson() const;
 };
 

@@ -16,10 +16,12 @@
 
 namespace coffer::core {
 
+// Immutable once mounted: a tune builds a new Route (sharing view and backend with the old
+// one), so a request that matched the old route keeps working while the table changes.
 struct Route {
   MountEntry entry;
-  std::unique_ptr<logical::StorageView> view;
-  std::unique_ptr<logical::Backend> backend;
+  std::shared_ptr<logical::StorageView> view;
+  std::shared_ptr<logical::Backend> backend;
 };
 
 class Router {

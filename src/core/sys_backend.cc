@@ -74,21 +74,26 @@ StatusOr<std::optional<int64_t>> TuneTtl(const FieldData& f, const char* name) {
   return std::optional<int64_t>(seconds);
 }
 
-StatusOr<Response> ReadTune(Core* core, const std::string& target) {
+// The mounts of one table as the API names them: secrets engines ("secret/") or auth methods
+// ("approle/" for the router path "auth/approle/").
+std::vector<MountEntry> TableOf(Core* core, bool auth) { return auth ? core->AuthMounts() : core->Mounts(); }
+
+StatusOr<Response> ReadTune(Core* core, const std::string& target, bool auth) {
   ASSIGN_OR_RETURN(std::string path, NormalizeMountPath(target));
-  for (const auto& m : core->Mounts()) {
-    if (m.path != path) continue;
+  for (const auto& m : TableOf(core, auth)) {
+    if (m.ApiPath() != path) continue;
     json data = {{"default_lease_ttl", m.config.default_lease_ttl > 0 ? m.config.default_lease_ttl : core->default_lease_ttl()},
                  {"max_lease_ttl", m.config.max_lease_ttl > 0 ? m.config.max_lease_ttl : core->max_lease_ttl()},
                  {"force_no_cache", m.config.force_no_cache},
                  {"description", m.description}};
+    if (auth) data["token_type"] = "default-service";
     if (!m.options.empty()) data["options"] = m.options;
     return Response::WithData(std::move(data));
   }
   return InvalidArgument("no mount found at \"" + path + "\"");
 }
 
-StatusOr<Response> TuneMount(Core* core, const std::string& target, const FieldData& f) {
+StatusOr<Response> TuneMount(Core* core, const std::string& target, const FieldData& f, bool auth) {
   Core::MountTune tune;
   ASSIGN_OR_RETURN(tune.default_lease_ttl, TuneTtl(f, "default_lease_ttl"));
   ASSIGN_OR_RETURN(tune.max_lease_ttl, TuneTtl(f, "max_lease_ttl"));
@@ -97,25 +102,36 @@ StatusOr<Response> TuneMount(Core* core, const std::string& target, const FieldD
     ASSIGN_OR_RETURN(auto options, OptionsFrom(f.GetJson("options")));
     tune.options = std::move(options);
   }
-  RETURN_IF_ERROR(core->TuneMount(target, tune));
+  if (auth) {
+    ASSIGN_OR_RETURN(std::string rel, NormalizeMountPath(target));
+    RETURN_IF_ERROR(core->TuneMount("auth/" + rel, tune));
+  } else {
+    RETURN_IF_ERROR(core->TuneMount(target, tune));
+  }
   return Response();
 }
 
-Path MountsPath(Core* core) {
+// sys/mounts (secrets engines) or sys/auth (auth methods): the list.
+Path MountsPath(Core* core, bool auth) {
   Path p;
-  p.pattern = "mounts/?";
-  p.help_synopsis = "List the currently mounted secrets engines.";
-  p.operations[Operation::kRead] = [core](Request&, const FieldData&) -> StatusOr<Response> {
+  p.pattern = auth ? "auth/?" : "mounts/?";
+  p.help_synopsis = auth ? "List the enabled auth methods." : "List the currently mounted secrets engines.";
+  p.operations[Operation::kRead] = [core, auth](Request&, const FieldData&) -> StatusOr<Response> {
     json data = json::object();
-    for (const auto& m : core->Mounts()) data[m.path] = m.ToApiJson();
+    for (const auto& m : TableOf(core, auth)) {
+      json j = m.ToApiJson();
+      if (auth) j["config"]["token_type"] = "default-service";
+      data[m.ApiPath()] = std::move(j);
+    }
     return Response::WithData(std::move(data));
   };
   return p;
 }
 
-Path MountPath(Core* core) {
+// sys/mounts/:path or sys/auth/:path: enable, read, disable, and :path/tune.
+Path MountPath(Core* core, bool auth) {
   Path p;
-  p.pattern = "mounts/{path+}";
+  p.pattern = auth ? "auth/{path+}" : "mounts/{path+}";
   p.fields = {
       {"path", FieldType::kString, "The path to mount to, e.g. \"aws/east\"."},
       {"type", FieldType::kString, "The type of the secrets engine, e.g. \"kv\"."},
@@ -130,12 +146,19 @@ Path MountPath(Core* core) {
       {"default_lease_ttl", FieldType::kRaw, "Tune: the default lease TTL (duration or \"system\")."},
       {"max_lease_ttl", FieldType::kRaw, "Tune: the maximum lease TTL (duration or \"system\")."},
   };
-  p.help_synopsis = "Mount a new secrets engine, read its configuration, or unmount it.";
-  p.help_description = "POST with {\"type\": \"kv\"} to enable; DELETE to disable (all its data is removed).";
+  if (auth) {
+    p.help_synopsis = "Enable a new auth method, read its configuration, or disable it.";
+    p.help_description =
+        "POST with {\"type\": \"approle\"} to enable; DELETE to disable (every token its logins issued is revoked "
+        "and its data is removed).";
+  } else {
+    p.help_synopsis = "Mount a new secrets engine, read its configuration, or unmount it.";
+    p.help_description = "POST with {\"type\": \"kv\"} to enable; DELETE to disable (all its data is removed).";
+  }
 
-  auto enable = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+  auto enable = [core, auth](Request&, const FieldData& f) -> StatusOr<Response> {
     std::string tune_target;
-    if (IsTunePath(f.GetString("path"), &tune_target)) return TuneMount(core, tune_target, f);
+    if (IsTunePath(f.GetString("path"), &tune_target)) return TuneMount(core, tune_target, f, auth);
     MountEntry e;
     e.path = f.GetString("path");
     e.type = f.GetString("type");
@@ -162,22 +185,22 @@ Path MountPath(Core* core) {
     if (config.contains("force_no_cache") && config["force_no_cache"].is_boolean()) {
       e.config.force_no_cache = config["force_no_cache"].get<bool>();
     }
-    RETURN_IF_ERROR(core->EnableMount(std::move(e)));
+    RETURN_IF_ERROR(auth ? core->EnableAuth(std::move(e)) : core->EnableMount(std::move(e)));
     return Response();
   };
   p.operations[Operation::kCreate] = enable;
   p.operations[Operation::kUpdate] = enable;
-  p.operations[Operation::kRead] = [core](Request&, const FieldData& f) -> StatusOr<Response> {
+  p.operations[Operation::kRead] = [core, auth](Request&, const FieldData& f) -> StatusOr<Response> {
     std::string tune_target;
-    if (IsTunePath(f.GetString("path"), &tune_target)) return ReadTune(core, tune_target);
+    if (IsTunePath(f.GetString("path"), &tune_target)) return ReadTune(core, tune_target, auth);
     ASSIGN_OR_RETURN(std::string path, NormalizeMountPath(f.GetString("path")));
-    for (const auto& m : core->Mounts()) {
-      if (m.path == path) return Response::WithData(m.ToApiJson());
+    for (const auto& m : TableOf(core, auth)) {
+      if (m.ApiPath() == path) return Response::WithData(m.ToApiJson());
     }
     return InvalidArgument("no mount found at \"" + path + "\"");
   };
-  p.operations[Operation::kDelete] = [core](Request&, const FieldData& f) -> StatusOr<Response> {
-    RETURN_IF_ERROR(core->DisableMount(f.GetString("path")));
+  p.operations[Operation::kDelete] = [core, auth](Request&, const FieldData& f) -> StatusOr<Response> {
+    RETURN_IF_ERROR(auth ? core->DisableAuth(f.GetString("path")) : core->DisableMount(f.GetString("path")));
     return Response();
   };
   return p;
@@ -250,7 +273,11 @@ std::vector<Path> InternalUiMountPaths(Core* core) {
     for (const auto& m : core->Mounts()) {
       if (core->CallerCanSeeMount(req, m.path)) secret[m.path] = m.ToApiJson();
     }
-    return Response::WithData({{"secret", secret}, {"auth", json::object()}});
+    json auth = json::object();
+    for (const auto& m : core->AuthMounts()) {
+      if (core->CallerCanSeeMount(req, m.path)) auth[m.ApiPath()] = m.ToApiJson();
+    }
+    return Response::WithData({{"secret", secret}, {"auth", auth}});
   };
   Path one;
   one.pattern = "internal/ui/mounts/{path+}";
@@ -457,7 +484,8 @@ std::vector<Path> HashPaths() {
 }  // namespace
 
 std::unique_ptr<logical::Backend> NewSystemBackend(Core* core) {
-  std::vector<Path> paths = {MountsPath(core), MountPath(core), KeyStatusPath(core), RotatePath(core)};
+  std::vector<Path> paths = {MountsPath(core, false), MountPath(core, false), MountsPath(core, true),
+                             MountPath(core, true),   KeyStatusPath(core),      RotatePath(core)};
   for (auto& p : RemountPaths(core)) paths.push_back(std::move(p));
   for (auto& p : InternalUiMountPaths(core)) paths.push_back(std::move(p));
   for (auto& p : RevokePrefixPaths(core)) paths.push_back(std::move(p));

@@ -160,13 +160,20 @@ std::vector<std::string> TrimAll(const std::vector<std::string>& items) {
 
 json MetaOrNull(const std::map<std::string, std::string>& meta) { return meta.empty() ? json(nullptr) : json(meta); }
 
-// Vault's auth block as the HTTP API renders it.
-json AuthBlock(const TokenEntry& e, const std::string& client_token, int64_t lease_duration, bool renewable) {
+}  // namespace
+
+json AuthBlock(const TokenEntry& e, const std::string& client_token, int64_t lease_duration, bool renewable,
+               const std::vector<std::string>& identity_policies) {
+  // "policies" is the union Vault reports: token policies, then identity policies not among them.
+  std::vector<std::string> all = e.policies;
+  for (const auto& p : identity_policies) {
+    if (std::find(all.begin(), all.end(), p) == all.end()) all.push_back(p);
+  }
   return {{"client_token", client_token},
           {"accessor", e.accessor},
-          {"policies", e.policies},
+          {"policies", all},
           {"token_policies", e.policies},
-          {"identity_policies", nullptr},
+          {"identity_policies", identity_policies.empty() ? json(nullptr) : json(identity_policies)},
           {"metadata", MetaOrNull(e.meta)},
           {"lease_duration", lease_duration},
           {"renewable", renewable},
@@ -176,6 +183,8 @@ json AuthBlock(const TokenEntry& e, const std::string& client_token, int64_t lea
           {"mfa_requirement", nullptr},
           {"num_uses", e.num_uses}};
 }
+
+namespace {
 
 // The data of lookup, lookup-self and lookup-accessor. `id` is the token string, or "" when
 // looked up by accessor. Lease fields appear only for tokens with a lease, as in Vault.
@@ -329,7 +338,14 @@ class TokenBackend {
   std::vector<Path> Paths();
 
  private:
-  LeaseLimits Limits() const { return {opts_.default_lease_ttl, opts_.max_lease_ttl}; }
+  // The limits of the mount a token is (or is being) created through; a token from a login
+  // is further capped by the auth method's max TTL for it (TokenEntry::backend_max_ttl).
+  LeaseLimits Limits(const std::string& creation_path = "auth/token/create", int64_t backend_max_ttl = 0) const {
+    LeaseLimits l = opts_.limits_for ? opts_.limits_for(creation_path)
+                                     : LeaseLimits{opts_.default_lease_ttl, opts_.max_lease_ttl};
+    if (backend_max_ttl > 0 && backend_max_ttl < l.max_ttl) l.max_ttl = backend_max_ttl;
+    return l;
+  }
 
   StatusOr<std::optional<TokenRole>> ReadRole(const std::string& name) const;
   StatusOr<Response> CreateToken(Request& req, const FieldData& f, bool orphan, const TokenRole* role);
@@ -598,7 +614,7 @@ StatusOr<Response> TokenBackend::Lookup(const std::string& token, int64_t now) {
 
 StatusOr<Response> TokenBackend::RenewEntry(const TokenEntry& entry, const std::string& client_token,
                                             int64_t increment) {
-  ASSIGN_OR_RETURN(RenewResult renewed, store_->Renew(entry, increment, Limits()));
+  ASSIGN_OR_RETURN(RenewResult renewed, store_->Renew(entry, increment, Limits(entry.path, entry.backend_max_ttl)));
   Response resp;
   resp.auth = AuthBlock(renewed.entry, client_token, renewed.ttl, renewed.entry.renewable);
   resp.warnings = std::move(renewed.warnings);

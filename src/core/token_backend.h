@@ -15,6 +15,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/token_store.h"
 #include "logical/backend.h"
@@ -28,7 +31,17 @@ struct TokenBackendOptions {
   // `Policy "x" does not exist` for each missing policy, as Vault does ("root" is never
   // reported).
   std::function<bool(const std::string& name)> policy_exists;
+  // Optional: the lease limits of the mount a token was created through (its tuned TTLs,
+  // else the system's), by the token's creation path. Renewals use them, so a token from an
+  // auth method's login renews under that method's limits. Unset: the values above.
+  std::function<LeaseLimits(const std::string& creation_path)> limits_for;
 };
+
+// Vault's `auth` response block for a token (create, renew, login). `policies` lists the
+// token's policies followed by the identity policies of its entity; `identity_policies` is null
+// when there are none.
+nlohmann::json AuthBlock(const TokenEntry& e, const std::string& client_token, int64_t lease_duration, bool renewable,
+                         const std::vector<std::string>& identity_policies = {});
 
 // `store` is borrowed and must outlive the backend. Requests' relative paths are "create",
 // "lookup-self", ... (the router strips "auth/token/"). Roles live in store->RoleStorage(),

@@ -45,7 +45,7 @@ std::string Serialize(const nlohmann::json& j) {
 }
 
 nlohmann::json ToJson(const TokenEntry& e) {
-  return {{"id_hash", e.id_hash},
+  nlohmann::json j = {{"id_hash", e.id_hash},
           {"accessor", e.accessor},
           {"policies", e.policies},
           {"path", e.path},
@@ -66,6 +66,8 @@ nlohmann::json ToJson(const TokenEntry& e) {
           {"expire_time", e.expire_time},
           {"lease_ttl", e.lease_ttl},
           {"last_renewal_time", e.last_renewal_time}};
+  if (e.backend_max_ttl > 0) j["backend_max_ttl"] = e.backend_max_ttl;
+  return j;
 }
 
 StatusOr<TokenEntry> FromJson(const std::string& text) {
@@ -90,6 +92,7 @@ StatusOr<TokenEntry> FromJson(const std::string& text) {
     e.role = j.value("role", "");
     e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
     e.entity_id = j.value("entity_id", "");
+    e.backend_max_ttl = j.value("backend_max_ttl", int64_t{0});
     e.has_lease = j.value("has_lease", false);
     // Entries written before lease times were stored expire at creation + ttl.
     e.expire_time = j.value("expire_time", e.ttl > 0 ? e.creation_time + e.ttl : int64_t{0});
@@ -419,6 +422,7 @@ StatusOr<CreatedToken> TokenStore::Create(const TokenCreateParams& params, const
   e.role = params.role;
   e.bound_cidrs = params.bound_cidrs;
   e.entity_id = params.entity_id;
+  e.backend_max_ttl = params.backend_max_ttl;
   e.has_lease = true;
   e.expire_time = params.ttl > 0 ? e.creation_time + params.ttl : 0;
   e.lease_ttl = params.ttl;

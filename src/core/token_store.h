@@ -54,6 +54,9 @@ struct TokenEntry {
   std::string role;  // token role used at creation, "" for none
   std::vector<std::string> bound_cidrs;
   std::string entity_id;
+  // An auth method's max TTL for this token (its role's token_max_ttl): renewals never extend
+  // the lease past creation + this. 0 = only the mount's limits apply.
+  int64_t backend_max_ttl = 0;
   // Lease bookkeeping (Vault keeps it in its expiration manager).
   bool has_lease = false;         // false only for root tokens made by CreateRootToken
   int64_t expire_time = 0;        // unix seconds; 0 = never expires
@@ -84,6 +87,7 @@ struct TokenCreateParams {
   bool renewable = true;
   std::vector<std::string> bound_cidrs;
   std::string entity_id;
+  int64_t backend_max_ttl = 0;
 };
 
 // A freshly created token. `token` is the secret: hand it to the client, never log it.

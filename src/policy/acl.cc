@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -362,7 +363,8 @@ struct Acl::Rules {
 Acl::Acl() : rules_(std::make_unique<Rules>()) {}
 Acl::~Acl() = default;
 
-std::shared_ptr<const Acl> Acl::Create(const std::vector<std::shared_ptr<const Policy>>& policies) {
+std::shared_ptr<const Acl> Acl::Create(const std::vector<std::shared_ptr<const Policy>>& policies,
+                                       const IdentityContext* identity) {
   std::shared_ptr<Acl> acl(new Acl());
   for (const auto& policy : policies) {
     if (policy != nullptr && policy->name == "root") {
@@ -382,16 +384,22 @@ std::shared_ptr<const Acl> Acl::Create(const std::vector<std::shared_ptr<const P
       Merge(r, &it->second);
     }
   };
+  auto place = [&](const std::string& pattern, const PathRules& r) {
+    if (HasSegmentWildcard(pattern)) {
+      add(segments, pattern, r);
+    } else if (!pattern.empty() && pattern.back() == '*') {
+      add(prefixes, pattern.substr(0, pattern.size() - 1), r);
+    } else {
+      add(rules.exact, pattern, r);
+    }
+  };
   for (const auto& policy : policies) {
     if (policy == nullptr) continue;
     for (const PathRules& r : policy->paths) {
-      if (r.templated) continue;
-      if (HasSegmentWildcard(r.pattern)) {
-        add(segments, r.pattern, r);
-      } else if (!r.pattern.empty() && r.pattern.back() == '*') {
-        add(prefixes, r.pattern.substr(0, r.pattern.size() - 1), r);
-      } else {
-        add(rules.exact, r.pattern, r);
+      if (!r.templated) {
+        place(r.pattern, r);
+      } else if (identity != nullptr) {
+        if (std::optional<std::string> rendered = RenderTemplate(r.pattern, *identity)) place(*rendered, r);
       }
     }
   }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "logical/request.h"
+#include "policy/identity_template.h"
 #include "policy/policy.h"
 
 namespace coffer::policy {
@@ -43,9 +44,11 @@ struct AclResult {
 class Acl {
  public:
   // Compiles `policies` (null entries are skipped). A policy named "root" makes an Acl that
-  // allows everything, sudo included. Templated rules ({{identity...}}) are skipped: Coffer has
-  // no identity entities yet, and Vault skips them for tokens without one.
-  static std::shared_ptr<const Acl> Create(const std::vector<std::shared_ptr<const Policy>>& policies);
+  // allows everything, sudo included. Templated rules ({{identity...}}) are rendered for
+  // `identity` (the token's entity) and then compiled like any other rule; without an identity,
+  // or when a template does not resolve for it, the rule is skipped, as Vault does.
+  static std::shared_ptr<const Acl> Create(const std::vector<std::shared_ptr<const Policy>>& policies,
+                                           const IdentityContext* identity = nullptr);
   ~Acl();
   Acl(const Acl&) = delete;
   Acl& operator=(const Acl&) = delete;

@@ -7,6 +7,7 @@
 
 #include "base/duration.h"
 #include "hcl/hcl.h"
+#include "policy/identity_template.h"
 
 namespace coffer::policy {
 namespace {
@@ -149,21 +150,22 @@ StatusOr<hcl::Value> ValueFromJson(const json& j, int depth) {
 }
 
 // A problem with a path pattern, or "" when it is well formed. Sets *templated when the pattern
-// uses identity templating.
-std::string PatternProblem(std::string_view pattern, bool* templated) {
-  *templated = false;
-  for (size_t open = pattern.find("{{"); open != std::string_view::npos; open = pattern.find("{{", open)) {
-    size_t close = pattern.find("}}", open + 2);
-    if (close == std::string_view::npos) return "failed to validate policy templating: \"{{\" is never closed";
-    std::string_view inner = pattern.substr(open + 2, close - open - 2);
-    while (!inner.empty() && inner.front() == ' ') inner.remove_prefix(1);
-    while (!inner.empty() && inner.back() == ' ') inner.remove_suffix(1);
-    if (!inner.starts_with("identity.entity.") && !inner.starts_with("identity.groups.")) {
-      return "failed to validate policy templating: unknown template parameter " + Quoted(inner);
+// uses identity templating (checked by TemplateProblem); the wildcard rules then apply to the
+// pattern with each template standing for one plain word.
+std::string PatternProblem(std::string_view written, bool* templated) {
+  std::string problem = TemplateProblem(written, templated);
+  if (!problem.empty()) return problem;
+  std::string skeleton;
+  if (*templated) {
+    for (size_t at = 0; at < written.size();) {
+      size_t open = written.find("{{", at);
+      skeleton += written.substr(at, open == std::string_view::npos ? std::string_view::npos : open - at);
+      if (open == std::string_view::npos) break;
+      skeleton += 'x';
+      at = written.find("}}", open + 2) + 2;  // TemplateProblem saw it closed
     }
-    *templated = true;
-    open = close + 2;
   }
+  std::string_view pattern = *templated ? std::string_view(skeleton) : written;
   size_t star = pattern.find('*');
   if (star != std::string_view::npos && star != pattern.size() - 1) {
     return "\"*\" is only allowed at the end of a path (use \"+\" for one segment)";

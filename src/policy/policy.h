@@ -54,8 +54,9 @@ struct PathRules {
   std::vector<std::string> required_parameters;
   int64_t min_wrapping_ttl = 0;  // seconds; 0 = no bound
   int64_t max_wrapping_ttl = 0;
-  // The pattern uses identity templating ({{identity.entity.id}} ...). Such a rule only applies
-  // once filled in for an entity; Acl::Create skips it (Vault skips it for tokens with no entity).
+  // The pattern uses identity templating ({{identity.entity.id}} ..., see identity_template.h).
+  // Such a rule only applies once rendered for an entity: Acl::Create renders it with the
+  // token's IdentityContext and skips it when there is none or a template does not resolve.
   bool templated = false;
 };
 

@@ -21,8 +21,8 @@ bool IsReserved(std::string_view name) {
 
 }  // namespace
 
-// The same rules as Vault's default policy. Templated identity paths are kept for compatibility;
-// they apply once identity entities exist.
+// The same rules as Vault's default policy. Its templated identity paths let a token with an
+// entity read that entity.
 const char kDefaultPolicyText[] = R"(# The default policy: what every token may do for and about itself.
 
 # Read its own properties, renew and revoke itself.
@@ -190,7 +190,8 @@ uint64_t PolicyStore::generation() const {
   return generation_;
 }
 
-StatusOr<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& names) {
+StatusOr<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& names,
+                                                         const IdentityContext* identity) {
   std::vector<std::string> normalized;
   normalized.reserve(names.size());
   for (const std::string& name : names) {
@@ -204,28 +205,54 @@ StatusOr<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::
     key += n;
     key += '\n';  // cannot appear in a valid name
   }
+  // The key of the rendering for `identity`; '\0' cannot appear in a names key.
+  auto entity_key = [&]() {
+    return key + '\0' + identity->entity_id + '\0' + std::to_string(identity->generation);
+  };
 
   uint64_t generation = 0;
   {
     std::shared_lock lock(mu_);
-    if (auto it = acls_.find(key); it != acls_.end()) return it->second;
+    if (auto it = acls_.find(key); it != acls_.end()) {
+      const CachedAcl& cached = it->second;
+      if (!cached.templated || identity == nullptr) {
+        if (cached.acl != nullptr) return cached.acl;
+      } else if (auto rendered = acls_.find(entity_key()); rendered != acls_.end()) {
+        return rendered->second.acl;
+      }
+    }
     generation = generation_;
   }
   std::vector<std::shared_ptr<const Policy>> policies;
   policies.reserve(normalized.size());
+  bool templated = false;
   for (const std::string& name : normalized) {
     ASSIGN_OR_RETURN(std::shared_ptr<const Policy> policy, Get(name));
-    if (policy != nullptr) policies.push_back(std::move(policy));
+    if (policy == nullptr) continue;
+    for (const PathRules& rules : policy->paths) templated = templated || rules.templated;
+    policies.push_back(std::move(policy));
   }
-  std::shared_ptr<const Acl> acl = Acl::Create(policies);
+  const bool for_entity = templated && identity != nullptr;
+  std::shared_ptr<const Acl> acl = Acl::Create(policies, for_entity ? identity : nullptr);
   std::unique_lock lock(mu_);
   if (generation == generation_ && acl->rule_count() <= kMaxCachedAclRules) {
-    if (acls_.size() >= kMaxCachedAcls || cached_acl_rules_ + acl->rule_count() > kMaxCachedAclRules) {
+    if (acls_.size() + 2 > kMaxCachedAcls || cached_acl_rules_ + acl->rule_count() > kMaxCachedAclRules) {
       acls_.clear();
       cached_acl_rules_ = 0;
     }
-    auto [it, inserted] = acls_.try_emplace(key, acl);
-    if (inserted) cached_acl_rules_ += acl->rule_count();
+    if (for_entity) {
+      acls_.try_emplace(key, CachedAcl{nullptr, true});  // marks the names as templated
+      auto [it, inserted] = acls_.try_emplace(entity_key(), CachedAcl{acl, true});
+      if (inserted) cached_acl_rules_ += acl->rule_count();
+    } else {
+      auto [it, inserted] = acls_.try_emplace(key, CachedAcl{acl, templated});
+      if (inserted) {
+        cached_acl_rules_ += acl->rule_count();
+      } else if (it->second.acl == nullptr) {
+        it->second.acl = acl;  // a marker: now with the rendering without an identity
+        cached_acl_rules_ += acl->rule_count();
+      }
+    }
   }
   return acl;
 }

@@ -57,15 +57,22 @@ class PolicyStore {
   // appends it last).
   StatusOr<std::vector<std::string>> List();
 
+  // Changes whenever any policy changes: an ACL obtained at generation G stays valid while
+  // generation() == G (callers may cache it under that condition).
+  uint64_t generation() const;
+
   // The compiled ACL of a token holding `names`, from a cache keyed by the sorted, de-duplicated
   // normalized names. Names of policies that do not exist (or are invalid) are ignored, as Vault
   // ignores them; with none left the ACL denies everything. Any Put or Delete invalidates the
   // cache. The cache holds at most 1024 ACLs and 500,000 compiled rules in all; past either
   // bound it starts over.
-  // Changes whenever any policy changes: an ACL obtained at generation G stays valid while
-  // generation() == G (callers may cache it under that condition).
-  uint64_t generation() const;
-  StatusOr<std::shared_ptr<const Acl>> AclFor(const std::vector<std::string>& names);
+  // `identity` is the token's entity (nullptr: none). Templated rules are rendered with it (see
+  // Acl::Create). When none of the policies is templated the identity plays no part and the ACL
+  // is the one cached for the names alone; otherwise the ACL rendered for the entity is cached
+  // under the names + identity->entity_id + identity->generation, so a changed entity (new
+  // generation) never gets a stale rendering.
+  StatusOr<std::shared_ptr<const Acl>> AclFor(const std::vector<std::string>& names,
+                                              const IdentityContext* identity = nullptr);
 
  private:
   // A cache miss: reads and parses the stored entry. Caller holds mu_ exclusively.
@@ -78,7 +85,14 @@ class PolicyStore {
   mutable std::shared_mutex mu_;
   // Guarded by mu_:
   std::unordered_map<std::string, std::shared_ptr<const Policy>> policies_;
-  std::unordered_map<std::string, std::shared_ptr<const Acl>> acls_;
+  // By names key (and, for ACLs rendered for an entity, names key + entity id + generation).
+  // `templated` marks a names key whose policies hold templated rules; its `acl` (the rendering
+  // without an identity) may be null when only entity renderings were asked for.
+  struct CachedAcl {
+    std::shared_ptr<const Acl> acl;
+    bool templated = false;
+  };
+  std::unordered_map<std::string, CachedAcl> acls_;
   size_t cached_acl_rules_ = 0;  // sum of rule_count() over acls_
   uint64_t generation_ = 0;      // bumped by every change; an ACL built across a change is not cached
 };

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/secret_bytes.h"
+#include "resolver/vault_auth.h"
 
 namespace coffer {
 namespace {
@@ -169,17 +170,8 @@ struct SecretsManager::Impl {
   }
 
   void RenewOnce() {
-    client::Response r = client.Read("auth/token/lookup-self");
-    if (!r.ok()) {
-      if (r.status != 0) Log("warning: token lookup failed (HTTP " + std::to_string(r.status) + ")");
-      return;
-    }
-    const json& d = r.body["data"];
-    int64_t ttl = d.contains("ttl") && d["ttl"].is_number() ? d["ttl"].get<int64_t>() : 0;
-    bool renewable = d.contains("renewable") && d["renewable"].is_boolean() && d["renewable"].get<bool>();
-    if (ttl <= 0 || ttl >= 3600 || !renewable) return;
-    client::Response w = client.Write("auth/token/renew-self", json::object());
-    if (!w.ok()) Log("warning: token renewal failed (HTTP " + std::to_string(w.status) + ")");
+    std::string warning = resolver::RenewTokenIfExpiring(&client);
+    if (!warning.empty()) Log(warning);
   }
 };
 

@@ -149,13 +149,28 @@ bool ApiHandler::MayBlock(const http::ApiRequest& req) const {
   return !(m == "GET" || m == "HEAD" || m == "LIST");
 }
 
+namespace {
+
+// "10.0.0.1:5000" → "10.0.0.1", "[::1]:5000" → "::1": engines and CIDR checks see the address.
+std::string AddressWithoutPort(std::string_view endpoint) {
+  if (!endpoint.empty() && endpoint.front() == '[') {
+    size_t close = endpoint.find(']');
+    return std::string(endpoint.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+  }
+  size_t colon = endpoint.rfind(':');
+  if (colon != std::string_view::npos && endpoint.find(':') == colon) return std::string(endpoint.substr(0, colon));
+  return std::string(endpoint);
+}
+
+}  // namespace
+
 http::ApiResponse ApiHandler::Handle(const http::ApiRequest& in) {
   constexpr std::string_view kPrefix = "/v1/";
   if (in.path.compare(0, kPrefix.size(), kPrefix) != 0) return ErrorResponse(404, "");
   logical::Request req;
   req.path = in.path.substr(kPrefix.size());
   if (HasRelativeSegment(req.path)) return ErrorResponse(400, "invalid request path: relative segments are not allowed");
-  req.remote_address = in.remote_address;
+  req.remote_address = AddressWithoutPort(in.remote_address);
   req.content_type = in.Header("content-type");
   req.client_token = TokenFrom(in);
 

@@ -14,6 +14,10 @@
 #include "base/encoding.h"
 #include "config/server_config.h"
 #include "core/core.h"
+#include "engines/auth/approle/backend.h"
+#include "engines/auth/jwt/backend.h"
+#include "engines/auth/kubernetes/backend.h"
+#include "engines/auth/userpass/backend.h"
 #include "engines/kv/backend.h"
 #include "http/server.h"
 #include "physical/cache.h"
@@ -145,6 +149,10 @@ int RunServer(const ServerFlags& flags) {
     return 1;
   }
   (*core)->RegisterEngine("kv", kv::NewKvBackend);
+  (*core)->RegisterAuthMethod("userpass", userpass::NewUserpassBackend);
+  (*core)->RegisterAuthMethod("approle", approle::NewAppRoleBackend);
+  (*core)->RegisterAuthMethod("jwt", jwt::NewJwtBackend);
+  (*core)->RegisterAuthMethod("kubernetes", kubernetes::NewKubernetesBackend);
 
   std::string dev_unseal_key, dev_root_token;
   if (flags.dev) {

@@ -230,7 +230,7 @@ def test_operator_init_json_is_machine_readable(coffer_bin, make_server, home):
     (["token", "capabilities"], "Not enough arguments"),
     (["token", "lookup", "-accessor"], "-accessor"),
     (["token", "renew", "-increment=xyz", "t"], "increment"),
-    (["login", "-method=userpass", "username=x"], "userpass"),
+    (["login", "-method=ldap", "username=x"], "ldap"),
     (["login", "-no-store", "-no-print", "t"], "-no-store"),
 ])
 def test_bad_input_exits_2_with_one_line(coffer_bin, dev, home, args, needle):

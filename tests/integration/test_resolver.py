@@ -445,11 +445,121 @@ def test_test_vault(project, cli):
     assert "[FAIL] Vault connection failed" in out and "Fix:" in out
 
 
-def test_approle_and_kubernetes_not_supported_yet(project, cli):
+def _approle_with_read_access(cli, mount, policy_path):
+    """Enables AppRole at `mount` with a role allowed to read `policy_path`; returns (role_id, secret_id)."""
+    cli.ok(["write", f"sys/auth/{mount}", "type=approle"])
+    cli.ok(["policy", "write", f"{mount}-read", "-"],
+           stdin=f'path "{policy_path}" {{ capabilities = ["read"] }}\n')
+    cli.ok(["write", f"auth/{mount}/role/app", f"token_policies={mount}-read", "token_ttl=10m"])
+    role_id = cli.ok(["read", "-field=role_id", f"auth/{mount}/role/app/role-id"]).strip()
+    secret_id = cli.ok(["write", "-f", "-field=secret_id", f"auth/{mount}/role/app/secret-id"]).strip()
+    return role_id, secret_id
+
+
+def test_approle_login_resolves_vault_secrets(project, cli):
+    cli.ok(["kv", "put", "secret/approle-app", "k=from-approle"])
+    role_id, secret_id = _approle_with_read_access(cli, "approle-res", "secret/data/approle-app")
+    project.write("coffer.yaml", "secrets:\n  - name: D\n    source: vault\n    vaultPath: secret/data/approle-app\n"
+                                 "    vaultKey: k\n")
+    env = {"VAULT_ADDR": cli.addr, "VAULT_ROLE_ID": role_id, "VAULT_SECRET_ID": secret_id,
+           "VAULT_APPROLE_MOUNT": "approle-res"}
+    rc, out, err = project.run(["secrets", "validate", "-no-cache"], vault=False, env=env)
+    assert rc == 0, out + err
+    rc, out, err = project.run(["run", "-no-cache", "--", "printenv", "D"], vault=False, env=env)
+    assert rc == 0 and out == "from-approle\n", out + err
+    rc, out, _ = project.run(["secrets", "test-vault"], vault=False, env=env)
+    assert "[OK] AppRole (VAULT_ROLE_ID) login succeeded" in out
+    # A wrong secret ID: exit 1, the server's reason, and no credential in the output.
+    bad = dict(env, VAULT_SECRET_ID="0" * 36)
+    rc, out, err = project.run(["secrets", "validate", "-no-cache"], vault=False, env=bad)
+    assert rc == 1
+    assert "AppRole (VAULT_ROLE_ID): login at auth/approle-res/login failed: HTTP 400" in err
+    assert role_id not in out + err and "0" * 36 not in out + err
+    # The role's token may read only what its policy allows.
+    cli.ok(["kv", "put", "secret/other-app", "k=not-for-approle"])
+    project.write("coffer.yaml", "secrets:\n  - name: D\n    source: vault\n    vaultPath: secret/data/other-app\n"
+                                 "    vaultKey: k\n    required: true\n")
+    rc, out, err = project.run(["secrets", "validate", "-no-cache"], vault=False, env=env)
+    assert rc == 1 and "[FAIL] D" in out, out + err
+    assert "not-for-approle" not in out + err
+
+
+def test_kubernetes_login_resolves_vault_secrets(project, cli, tmp_path):
+    """VAULT_K8S_ROLE + a service-account token file signed by a test cluster key (pem_keys)."""
+    import base64 as _b64
+    import datetime as _dt
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sa-signer")])
+    now = _dt.datetime.now(_dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - _dt.timedelta(minutes=1))
+            .not_valid_after(now + _dt.timedelta(hours=1)).sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+
+    def b64(data):
+        return _b64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    claims = {"iss": "kubernetes/serviceaccount", "kubernetes.io/serviceaccount/namespace": "apps",
+              "kubernetes.io/serviceaccount/secret.name": "web-token-x",
+              "kubernetes.io/serviceaccount/service-account.name": "web",
+              "kubernetes.io/serviceaccount/service-account.uid": "uid-web", "sub": "system:serviceaccount:apps:web"}
+    signing_input = b64(json.dumps({"alg": "RS256"}).encode()) + "." + b64(json.dumps(claims).encode())
+    jwt = signing_input + "." + b64(key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()))
+    token_file = tmp_path / "sa-token"
+    token_file.write_text(jwt + "\n")
+
+    cli.ok(["kv", "put", "secret/k8s-app", "k=from-k8s"])
+    cli.ok(["write", "sys/auth/k8s-res", "type=kubernetes"])
+    cli.ok(["policy", "write", "k8s-res-read", "-"], stdin='path "secret/data/k8s-app" { capabilities = ["read"] }\n')
+    cli.ok(["write", "auth/k8s-res/config", "kubernetes_host=https://127.0.0.1:1", f"pem_keys={pem}"])
+    cli.ok(["write", "auth/k8s-res/role/web", "bound_service_account_names=web",
+            "bound_service_account_namespaces=apps", "token_policies=k8s-res-read"])
+    project.write("coffer.yaml", "secrets:\n  - name: D\n    source: vault\n    vaultPath: secret/data/k8s-app\n"
+                                 "    vaultKey: k\n")
+    env = {"VAULT_ADDR": cli.addr, "VAULT_K8S_ROLE": "web", "VAULT_K8S_MOUNT": "k8s-res",
+           "VAULT_K8S_TOKEN_PATH": str(token_file)}
+    rc, out, err = project.run(["run", "-no-cache", "--", "printenv", "D"], vault=False, env=env)
+    assert rc == 0 and out == "from-k8s\n", out + err
+    # A role the service account is not bound to: refused, and the JWT never echoed.
+    rc, out, err = project.run(["secrets", "validate", "-no-cache"], vault=False, env=dict(env, VAULT_K8S_ROLE="nope"))
+    assert rc == 1 and "Kubernetes (VAULT_K8S_ROLE): login at auth/k8s-res/login failed" in err
+    assert jwt not in out + err
+
+
+def test_machine_login_without_the_method_fails_clearly(project, cli):
     project.write("coffer.yaml", "secrets:\n  - name: D\n    source: vault\n    vaultPath: app\n    vaultKey: k\n")
-    for var in ("VAULT_ROLE_ID", "VAULT_K8S_ROLE"):
-        rc, _, err = project.run(["secrets", "validate"], vault=False, env={"VAULT_ADDR": cli.addr, var: "r"})
-        assert rc == 1 and "is not supported yet" in err
+    rc, _, err = project.run(["secrets", "validate"], vault=False,
+                             env={"VAULT_ADDR": cli.addr, "VAULT_ROLE_ID": "r", "VAULT_APPROLE_MOUNT": "nowhere"})
+    assert rc == 1 and "login at auth/nowhere/login failed" in err
+    rc, _, err = project.run(["secrets", "validate"], vault=False,
+                             env={"VAULT_ADDR": cli.addr, "VAULT_K8S_ROLE": "r",
+                                  "VAULT_K8S_TOKEN_PATH": str(project.dir / "missing-token")})
+    assert rc == 1 and "Kubernetes (VAULT_K8S_ROLE)" in err and "cannot read the service-account token" in err
+
+
+def test_token_with_under_an_hour_left_is_renewed(project, cli):
+    cli.ok(["kv", "put", "secret/renew-app", "k=v"])
+    token = cli.ok(["token", "create", "-ttl=30m", "-field=token"]).strip()
+    before = json.loads(cli.ok(["token", "lookup", "-format=json", token]))["data"]
+    assert "last_renewal_time" not in before
+    project.write("coffer.yaml", "secrets:\n  - name: D\n    source: vault\n    vaultPath: secret/data/renew-app\n"
+                                 "    vaultKey: k\n")
+    rc, out, err = project.run(["secrets", "validate", "-no-cache"], vault=False,
+                               env={"VAULT_ADDR": cli.addr, "VAULT_TOKEN": token})
+    assert rc == 0, out + err
+    after = json.loads(cli.ok(["token", "lookup", "-format=json", token]))["data"]
+    assert after.get("last_renewal_time", 0) > 0
+    # A token with more than an hour left is left alone.
+    token2 = cli.ok(["token", "create", "-ttl=2h", "-field=token"]).strip()
+    rc, out, err = project.run(["secrets", "validate", "-no-cache"], vault=False,
+                               env={"VAULT_ADDR": cli.addr, "VAULT_TOKEN": token2})
+    assert rc == 0, out + err
+    assert "last_renewal_time" not in json.loads(cli.ok(["token", "lookup", "-format=json", token2]))["data"]
 
 
 def test_secrets_migrate(project, cli, tmp_path):

@@ -1,0 +1,1 @@
+// Owner of a shared precompiled header (see cmake/coffer.cmake); compiles to nothing.
