@@ -151,7 +151,7 @@ class State {
                 .count());
       };
     }
-    if (!options_.http) options_.http = Perform;
+    if (!options_.http) options_.http = net::Perform;
   }
 
   int64_t Now() const { return options_.now(); }
@@ -177,11 +177,11 @@ class State {
   }
 
   StatusOr<std::vector<PublicKey>> FetchJwks(const std::string& url, const std::string& ca_pem) {
-    HttpCall call;
+    net::HttpCall call;
     call.url = url;
     call.ca_pem = ca_pem;
     call.headers = {"Accept: application/json"};
-    ASSIGN_OR_RETURN(HttpReply reply, options_.http(call));
+    ASSIGN_OR_RETURN(net::HttpReply reply, options_.http(call));
     if (reply.status != 200) return Unavailable("JWKS URL answered HTTP " + std::to_string(reply.status));
     return ParseJwksText(reply.body);
   }

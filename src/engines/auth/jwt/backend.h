@@ -12,7 +12,7 @@
 #include <memory>
 
 #include "base/status.h"
-#include "engines/auth/jwt/http_fetch.h"
+#include "net/http_call.h"
 #include "logical/backend.h"
 
 namespace coffer::jwt {
@@ -20,7 +20,7 @@ namespace coffer::jwt {
 // Seams for tests: the clock (Unix seconds) and the HTTP client used to fetch jwks_url.
 struct JwtBackendOptions {
   std::function<int64_t()> now;                              // default: system clock
-  std::function<StatusOr<HttpReply>(const HttpCall&)> http;  // default: Perform
+  std::function<StatusOr<net::HttpReply>(const net::HttpCall&)> http;  // default: net::Perform
 };
 
 StatusOr<std::unique_ptr<logical::Backend>> NewJwtBackend(const logical::BackendConfig& config);

@@ -459,12 +459,12 @@ TEST(JwtLogin, JwksUrlIsCachedAndRefetchedForAnUnknownKid) {
   json served = {{"keys", {Rsa().Jwk("k1")}}};
   long status = 200;
   JwtBackendOptions options;
-  options.http = [&](const HttpCall& call) -> StatusOr<HttpReply> {
+  options.http = [&](const net::HttpCall& call) -> StatusOr<net::HttpReply> {
     EXPECT_EQ(call.method, "GET");
     EXPECT_EQ(call.url, "https://idp.example/jwks");
     EXPECT_EQ(call.ca_pem, "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n");
     ++fetches;
-    return HttpReply{status, served.dump()};
+    return net::HttpReply{status, served.dump()};
   };
   Harness h(options);
   status = 500;

@@ -103,7 +103,7 @@ class State {
                 .count());
       };
     }
-    if (!options_.http) options_.http = jwt::Perform;
+    if (!options_.http) options_.http = net::Perform;
   }
   const KubernetesBackendOptions& options() const { return options_; }
 
@@ -320,7 +320,7 @@ StatusOr<ReviewResult> Review(const State& state, const Config& config, const st
                               const std::vector<std::string>& audiences) {
   json review = {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenReview"}, {"spec", {{"token", token}}}};
   if (!audiences.empty()) review["spec"]["audiences"] = audiences;
-  jwt::HttpCall call;
+  net::HttpCall call;
   call.method = "POST";
   std::string host = config.host;
   while (!host.empty() && host.back() == '/') host.pop_back();

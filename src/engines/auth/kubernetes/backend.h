@@ -16,14 +16,14 @@
 #include <string>
 
 #include "base/status.h"
-#include "engines/auth/jwt/http_fetch.h"
+#include "net/http_call.h"
 #include "logical/backend.h"
 
 namespace coffer::kubernetes {
 
 struct KubernetesBackendOptions {
   std::function<int64_t()> now;                                        // default: system clock
-  std::function<StatusOr<jwt::HttpReply>(const jwt::HttpCall&)> http;  // default: jwt::Perform
+  std::function<StatusOr<net::HttpReply>(const net::HttpCall&)> http;  // default: net::Perform
   // Where a pod finds its own CA and token (used unless disable_local_ca_jwt).
   std::string local_ca_path = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
   std::string local_jwt_path = "/var/run/secrets/kubernetes.io/serviceaccount/token";

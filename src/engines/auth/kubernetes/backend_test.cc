@@ -48,7 +48,7 @@ class Harness {
     options.now = [] { return kNow; };
     options.local_ca_path = "/nonexistent/ca.crt";
     options.local_jwt_path = "/nonexistent/token";
-    options.http = [this](const jwt::HttpCall& call) -> StatusOr<jwt::HttpReply> {
+    options.http = [this](const net::HttpCall& call) -> StatusOr<net::HttpReply> {
       calls.push_back(call);
       if (!reply.ok()) return reply.status();
       return *reply;
@@ -82,11 +82,11 @@ class Harness {
                  {"status",
                   {{"authenticated", authenticated},
                    {"user", {{"username", username}, {"uid", uid}, {"groups", {"system:serviceaccounts"}}}}}}};
-    reply = jwt::HttpReply{status, body.dump()};
+    reply = net::HttpReply{status, body.dump()};
   }
 
-  std::vector<jwt::HttpCall> calls;
-  StatusOr<jwt::HttpReply> reply = jwt::HttpReply{500, ""};
+  std::vector<net::HttpCall> calls;
+  StatusOr<net::HttpReply> reply = net::HttpReply{500, ""};
   logical::InmemStorage storage_;
   std::unique_ptr<logical::Backend> backend_;
 };
@@ -277,7 +277,7 @@ TEST_F(KubernetesLogin, TokenReviewWithReviewerJwt) {
   EXPECT_EQ(h.Login("web", token).status().message(), "lookup failed: unexpected username format");
   h.Reviewed(true, "system:node:apps:web", "uid-1");
   EXPECT_EQ(h.Login("web", token).status().message(), "lookup failed: username returned is not a service account");
-  h.reply = jwt::HttpReply{
+  h.reply = net::HttpReply{
       401,
       R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401})"};
   auto unauthorized = h.Login("web", token);

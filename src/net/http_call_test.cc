@@ -1,11 +1,11 @@
-#include "engines/auth/jwt/http_fetch.h"
+#include "net/http_call.h"
 
 #include <gtest/gtest.h>
 
-namespace coffer::jwt {
+namespace coffer::net {
 namespace {
 
-TEST(HttpFetch, OnlyHttpAndHttps) {
+TEST(HttpCall, OnlyHttpAndHttps) {
   for (const char* url : {"ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://x", "127.0.0.1:1/x", ""}) {
     HttpCall call;
     call.url = url;
@@ -13,13 +13,13 @@ TEST(HttpFetch, OnlyHttpAndHttps) {
     ASSERT_FALSE(r.ok()) << url;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << url;
   }
-  HttpCall put;
-  put.method = "PUT";
-  put.url = "http://127.0.0.1:1/";
-  EXPECT_EQ(Perform(put).status().code(), StatusCode::kInvalidArgument);
+  HttpCall patch;
+  patch.method = "PATCH";
+  patch.url = "http://127.0.0.1:1/";
+  EXPECT_EQ(Perform(patch).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(HttpFetch, TransportErrorsNameTheUrlWithoutSecrets) {
+TEST(HttpCall, TransportErrorsNameTheUrlWithoutSecrets) {
   HttpCall call;
   call.url = "http://user:hunter2@127.0.0.1:1/jwks?token=abc";
   call.headers = {"Authorization: Bearer super-secret-reviewer"};
@@ -35,4 +35,4 @@ TEST(HttpFetch, TransportErrorsNameTheUrlWithoutSecrets) {
 }
 
 }  // namespace
-}  // namespace coffer::jwt
+}  // namespace coffer::net

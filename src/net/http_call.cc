@@ -1,11 +1,11 @@
-#include "engines/auth/jwt/http_fetch.h"
+#include "net/http_call.h"
 
 #include <curl/curl.h>
 
 #include <memory>
 #include <mutex>
 
-namespace coffer::jwt {
+namespace coffer::net {
 namespace {
 
 struct CurlFree {
@@ -81,10 +81,13 @@ StatusOr<HttpReply> Perform(const HttpCall& call) {
     ca.flags = CURL_BLOB_COPY;
     curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
   }
-  if (call.method == "POST") {
+  if (call.method == "POST" || call.method == "PUT") {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+    if (call.method == "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+  } else if (call.method == "DELETE") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
   } else if (call.method != "GET") {
     return InvalidArgument("unsupported HTTP method");
   }
@@ -101,4 +104,4 @@ StatusOr<HttpReply> Perform(const HttpCall& call) {
   return reply;
 }
 
-}  // namespace coffer::jwt
+}  // namespace coffer::net

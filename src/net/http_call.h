@@ -1,6 +1,8 @@
-// A small blocking HTTP(S) client (libcurl) for the auth methods' outbound calls: fetching a
-// JWKS document and posting a Kubernetes TokenReview. http and https only, no redirects,
-// bounded time and response size. Header values (bearer tokens) never appear in errors.
+// A small blocking HTTP(S) client (libcurl) for outbound calls that are not Vault's API: the
+// auth methods (a JWKS document, a Kubernetes TokenReview) and the key-sync providers (AWS
+// Secrets Manager, Azure Key Vault and its OAuth2 token endpoint). http and https only, no
+// redirects, no proxy from the environment, bounded time and response size. Header values and
+// bodies (bearer tokens, secrets) never appear in errors; callers wipe them after use.
 #pragma once
 
 #include <cstddef>
@@ -9,12 +11,12 @@
 
 #include "base/status.h"
 
-namespace coffer::jwt {
+namespace coffer::net {
 
 struct HttpCall {
-  std::string method = "GET";  // "GET" or "POST"
+  std::string method = "GET";  // GET, POST, PUT or DELETE
   std::string url;
-  std::string body;                  // POST body
+  std::string body;                  // POST/PUT body
   std::vector<std::string> headers;  // "Name: value"; may hold secrets, never logged
   std::string ca_pem;                // trust only these CAs when set; else the system store
   long timeout_seconds = 10;
@@ -31,4 +33,4 @@ struct HttpReply {
 // successful call: the caller interprets it.
 StatusOr<HttpReply> Perform(const HttpCall& call);
 
-}  // namespace coffer::jwt
+}  // namespace coffer::net
