@@ -28,6 +28,7 @@
 #include "base/file_io.h"
 #include "formats/dotenv/parser.h"
 #include "keysync/config.h"
+#include "keysync/providers.h"
 #include "keysync/sync.h"
 #include <coffer/client.h>
 
@@ -178,9 +179,10 @@ class CryptCommand : public DotenvCommand {
       f.Section("Vault Check Options");
       f.Bool("verify-vault", &verify_vault_,
              "Change nothing: exit 0 when the vault's key (--secret) decrypts FILE, else 1 with repair steps.");
-      f.String("p", &provider_, "Provider for --verify-vault: hashicorp.", "", "NAME");
+      f.String("p", &provider_, "Provider for --verify-vault: hashicorp, aws or azure.", "", "NAME");
       f.String("provider", &provider_, "Same as -p.", "", "NAME");
-      f.String("vault-url", &vault_url_, "Vault address (overrides VAULT_ADDR).", "", "URL");
+      f.String("vault-url", &vault_url_, "Vault address: hashicorp (overrides VAULT_ADDR) or azure.", "", "URL");
+      f.String("region", &region_, "AWS region (aws provider).", "", "REGION");
       f.String("secret", &secret_, "Name of the vault secret holding the private key.", "", "NAME");
       f.Bool("ci", &ci_, "Never prompt (the default behaviour here).");
       f.Hide("provider");
@@ -233,7 +235,7 @@ class CryptCommand : public DotenvCommand {
   bool encrypt_;
   bool verify_vault_ = false;
   bool ci_ = false;
-  std::string provider_, vault_url_, secret_;
+  std::string provider_, vault_url_, region_, secret_;
   FileFlags files_;
   dotenv::KeyFilter filter_;
   bool stdout_ = false;
@@ -654,9 +656,17 @@ class HashicorpProvider : public keysync::KeyProvider {
   bool v2_ = true;
 };
 
-// Builds the provider named by flags or config; on failure prints one line and sets *rc.
-std::unique_ptr<keysync::KeyProvider> MakeProvider(Context& ctx, const std::string& provider, const std::string& url,
+// Builds the provider named by flags or config (settings.vault_url is the provider's own URL);
+// on failure prints one line and sets *rc.
+std::unique_ptr<keysync::KeyProvider> MakeProvider(Context& ctx, const keysync::ProviderSettings& settings,
                                                    int* rc) {
+  const std::string& provider = settings.provider;
+  const std::string& url = settings.vault_url;
+  if (!settings.region.empty() && provider != "aws") {
+    *rc = ctx.UsageError("--region: only the aws provider uses a region (provider is " +
+                         (provider.empty() ? std::string("hashicorp") : provider) + ")");
+    return nullptr;
+  }
   if (provider.empty() || provider == "hashicorp") {
     std::string error;
     client::Config config = client::Config::FromEnvironment(&error);
@@ -667,18 +677,18 @@ std::unique_ptr<keysync::KeyProvider> MakeProvider(Context& ctx, const std::stri
     if (!url.empty()) config.address = url;
     return std::make_unique<HashicorpProvider>(std::make_unique<client::VaultClient>(config));
   }
-  if (provider == "aws" || provider == "azure") {
-    *rc = ctx.UsageError("-p " + provider + ": not implemented yet in coffer (only hashicorp)");
-  } else {
-    *rc = ctx.UsageError("-p " + provider + ": expected hashicorp, aws or azure");
+  StatusOr<std::unique_ptr<keysync::KeyProvider>> cloud = keysync::MakeCloudProvider(settings);
+  if (!cloud.ok()) {
+    *rc = ctx.UsageError(cloud.status().message());
+    return nullptr;
   }
-  return nullptr;
+  return std::move(*cloud);
 }
 
 int CryptCommand::VerifyVault(Context& ctx) {
   if (secret_.empty()) return ctx.UsageError("--verify-vault needs --secret NAME (the vault secret holding the key)");
   int rc = 0;
-  auto provider = MakeProvider(ctx, provider_, vault_url_, &rc);
+  auto provider = MakeProvider(ctx, {provider_, vault_url_, region_}, &rc);
   if (provider == nullptr) return rc;
   StatusOr<SecretString> raw = provider->Fetch(secret_, "");
   if (!raw.ok()) return StatusExit(ctx, raw.status());
@@ -710,8 +720,8 @@ class SyncCommand : public DotenvCommand {
  public:
   std::string Synopsis() const override { return "Sync dotenvx private keys from a vault (envdrift-compatible)"; }
   std::string Help() const override {
-    return "Usage: {{prog}} sync [push] [-c FILE] [-p hashicorp] [--vault-url URL] [--force] [--verify]\n"
-           "                   [--check-decryption] [--ci]\n\n"
+    return "Usage: {{prog}} sync [push] [-c FILE] [-p hashicorp|aws|azure] [--vault-url URL] [--region R]\n"
+           "                   [--force] [--verify] [--check-decryption] [--ci]\n\n"
            "  For each mapping of envdrift.toml ([tool.envdrift] in pyproject.toml, or pair.txt;\n"
            "  found by walking up from the current directory) fetches the private key from the\n"
            "  vault and writes it to <folder>/.env.keys (mode 0600): created, skipped when equal,\n"
@@ -725,10 +735,11 @@ class SyncCommand : public DotenvCommand {
     f.Section("Command Options");
     f.String("c", &config_path_, "Config file (envdrift.toml, pyproject.toml or pair.txt).", "", "FILE");
     f.String("config", &config_path_, "Same as -c.", "", "FILE");
-    f.String("p", &provider_, "Provider: hashicorp (aws and azure are not implemented yet).", "", "NAME");
+    f.String("p", &provider_, "Provider: hashicorp, aws or azure (overrides the config).", "", "NAME");
     f.String("provider", &provider_, "Same as -p.", "", "NAME");
-    f.String("vault-url", &vault_url_, "Vault address (overrides the config and VAULT_ADDR).", "", "URL");
-    f.String("region", &region_, "AWS region (aws provider; not implemented yet, refused).", "", "REGION");
+    f.String("vault-url", &vault_url_, "Vault URL: hashicorp address or azure vault (overrides the config).", "",
+             "URL");
+    f.String("region", &region_, "AWS region (aws provider; overrides the config).", "", "REGION");
     f.Bool("force", &options_.force, "Replace a different local key (the old keys file is backed up).");
     f.Bool("verify", &options_.verify, "Change nothing; exit 1 on any mismatch or missing key.");
     f.Bool("check-decryption", &options_.check_decryption, "Prove each key decrypts <folder>/.env.<env>.");
@@ -742,9 +753,6 @@ class SyncCommand : public DotenvCommand {
     if (!SplitArgs(ctx, args, &positional, &rc)) return rc;
     bool push = !positional.empty() && positional[0] == "push";
     if (positional.size() > (push ? 1u : 0u)) return ctx.UsageError("unexpected argument \"" + positional.back() + "\"");
-    if (!region_.empty()) {
-      return ctx.UsageError("--region: only the aws provider uses a region, and it is not implemented yet");
-    }
     StatusOr<keysync::SyncConfig> config = Status(StatusCode::kInternal, "");
     if (!config_path_.empty()) {
       config = keysync::LoadConfig(config_path_);
@@ -755,9 +763,13 @@ class SyncCommand : public DotenvCommand {
     }
     if (!config.ok()) return ctx.UsageError(config.status().message());
     if (config->mappings.empty()) return ctx.UsageError(config->path + ": no mappings");
-    std::string provider = provider_.empty() ? config->provider : provider_;
-    std::string url = !vault_url_.empty() ? vault_url_ : config->hashicorp_url;
-    auto p = MakeProvider(ctx, provider, url, &rc);
+    keysync::ProviderSettings settings;
+    settings.provider = provider_.empty() ? config->provider : provider_;
+    settings.vault_url = !vault_url_.empty()            ? vault_url_
+                         : settings.provider == "azure" ? config->azure_vault_url
+                                                        : config->hashicorp_url;
+    settings.region = !region_.empty() ? region_ : settings.provider == "aws" ? config->aws_region : "";
+    auto p = MakeProvider(ctx, settings, &rc);
     if (p == nullptr) return rc;
 
     std::vector<keysync::SyncResult> results;
