@@ -721,13 +721,15 @@ class SyncCommand : public DotenvCommand {
   std::string Synopsis() const override { return "Sync dotenvx private keys from a vault (envdrift-compatible)"; }
   std::string Help() const override {
     return "Usage: {{prog}} sync [push] [-c FILE] [-p hashicorp|aws|azure] [--vault-url URL] [--region R]\n"
-           "                   [--force] [--verify] [--check-decryption] [--ci]\n\n"
+           "                   [--profile P] [--force] [--verify] [--check-decryption] [--ci]\n\n"
            "  For each mapping of envdrift.toml ([tool.envdrift] in pyproject.toml, or pair.txt;\n"
            "  found by walking up from the current directory) fetches the private key from the\n"
            "  vault and writes it to <folder>/.env.keys (mode 0600): created, skipped when equal,\n"
            "  replaced after a backup with --force. --verify changes nothing and exits 1 on any\n"
            "  mismatch or missing key. --check-decryption proves the key decrypts\n"
-           "  <folder>/.env.<environment>. `sync push` stores each folder's key in the vault as\n"
+           "  <folder>/.env.<environment> (or the mapping's env_file). Mappings tagged with a\n"
+           "  profile are used only with --profile <that profile>; untagged ones always.\n"
+           "  `sync push` stores each folder's key in the vault as\n"
            "  DOTENV_PRIVATE_KEY_<ENV>=<hex>. The hashicorp provider reads KV (v2 at secret/ by\n"
            "  default) with VAULT_TOKEN / ~/.vault-token.\n";
   }
@@ -743,6 +745,8 @@ class SyncCommand : public DotenvCommand {
     f.Bool("force", &options_.force, "Replace a different local key (the old keys file is backed up).");
     f.Bool("verify", &options_.verify, "Change nothing; exit 1 on any mismatch or missing key.");
     f.Bool("check-decryption", &options_.check_decryption, "Prove each key decrypts <folder>/.env.<env>.");
+    f.String("profile", &profile_, "Also use the mappings tagged with this profile (untagged ones always).", "",
+             "NAME");
     f.Bool("ci", &ci_, "Never prompt; exit non-zero on any problem (the default behaviour here).");
     f.Hide("config");
     f.Hide("provider");
@@ -763,6 +767,13 @@ class SyncCommand : public DotenvCommand {
     }
     if (!config.ok()) return ctx.UsageError(config.status().message());
     if (config->mappings.empty()) return ctx.UsageError(config->path + ": no mappings");
+    const std::vector<keysync::Mapping> selected = keysync::SelectMappings(*config, profile_);
+    if (selected.empty()) {
+      // envdrift: an empty selection is a failure, not a successful empty run.
+      return ctx.Error(config->path + ": no mappings selected" +
+                       (profile_.empty() ? std::string(" (every mapping has a profile; use --profile NAME)")
+                                         : " for profile \"" + profile_ + "\""));
+    }
     keysync::ProviderSettings settings;
     settings.provider = provider_.empty() ? config->provider : provider_;
     settings.vault_url = !vault_url_.empty()            ? vault_url_
@@ -773,7 +784,7 @@ class SyncCommand : public DotenvCommand {
     if (p == nullptr) return rc;
 
     std::vector<keysync::SyncResult> results;
-    for (const keysync::Mapping& m : config->mappings) {
+    for (const keysync::Mapping& m : selected) {
       if (push) {
         keysync::SyncResult r;
         r.secret_name = m.secret_name;
@@ -802,7 +813,7 @@ class SyncCommand : public DotenvCommand {
   }
 
  private:
-  std::string config_path_, provider_, vault_url_, region_;
+  std::string config_path_, provider_, vault_url_, region_, profile_;
   keysync::SyncOptions options_;
   bool ci_ = false;
 };

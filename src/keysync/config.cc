@@ -106,8 +106,17 @@ StatusOr<SyncConfig> ParseEnvdriftToml(std::string_view text, std::string_view p
           Mapping m;
           RETURN_IF_ERROR(ReadString(*t, "secret_name", at, &m.secret_name));
           RETURN_IF_ERROR(ReadString(*t, "folder_path", at, &m.folder_path));
-          RETURN_IF_ERROR(ReadString(*t, "environment", at, &m.environment));
           RETURN_IF_ERROR(ReadString(*t, "vault_name", at, &m.vault_name));
+          RETURN_IF_ERROR(ReadString(*t, "env_file", at, &m.env_file));
+          RETURN_IF_ERROR(ReadString(*t, "profile", at, &m.profile));
+          RETURN_IF_ERROR(ReadString(*t, "activate_to", at, &m.activate_to));
+          // envdrift: an explicit environment, else the profile, else "production".
+          if (!m.profile.empty()) m.environment = m.profile;
+          RETURN_IF_ERROR(ReadString(*t, "environment", at, &m.environment));
+          if (!m.env_file.empty() && (m.env_file[0] == '/' || m.env_file.find("..") != std::string::npos)) {
+            return LineError(t->get("env_file")->source().begin.line,
+                             at + "env_file: must be a file name relative to folder_path, without \"..\"");
+          }
           c.mappings.push_back(std::move(m));
         }
       }
@@ -115,6 +124,18 @@ StatusOr<SyncConfig> ParseEnvdriftToml(std::string_view text, std::string_view p
   }
   RETURN_IF_ERROR(Validate(&c));
   return c;
+}
+
+std::string Mapping::EnvFilePath() const {
+  return folder_path + "/" + (env_file.empty() ? ".env." + environment : env_file);
+}
+
+std::vector<Mapping> SelectMappings(const SyncConfig& config, std::string_view profile) {
+  std::vector<Mapping> out;
+  for (const Mapping& m : config.mappings) {
+    if (m.profile.empty() || m.profile == profile) out.push_back(m);
+  }
+  return out;
 }
 
 StatusOr<SyncConfig> ParsePairTxt(std::string_view text) {

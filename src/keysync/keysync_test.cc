@@ -53,6 +53,49 @@ vault_name = "other"
   EXPECT_EQ(typed.status().message(), "line 4: vault.sync.env_keys_filename: expected a string");
 }
 
+TEST(KeysyncConfig, ProfilesEnvFileAndSelection) {
+  auto c = ParseEnvdriftToml(R"(
+[[vault.sync.mappings]]
+secret_name = "shared"
+folder_path = "a"
+
+[[vault.sync.mappings]]
+secret_name = "local"
+folder_path = "b"
+profile = "local"
+activate_to = ".env"
+
+[[vault.sync.mappings]]
+secret_name = "soak"
+folder_path = "b"
+profile = "soak"
+environment = "staging"
+env_file = "custom.env"
+)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->mappings[0].environment, "production");
+  EXPECT_EQ(c->mappings[1].environment, "local");  // the profile, when no environment is given
+  EXPECT_EQ(c->mappings[1].activate_to, ".env");
+  EXPECT_EQ(c->mappings[2].environment, "staging");  // an explicit environment wins
+  EXPECT_EQ(c->mappings[1].EnvFilePath(), "b/.env.local");
+  EXPECT_EQ(c->mappings[2].EnvFilePath(), "b/custom.env");
+  auto names = [](const std::vector<Mapping>& ms) {
+    std::string out;
+    for (const auto& m : ms) out += m.secret_name + ",";
+    return out;
+  };
+  EXPECT_EQ(names(SelectMappings(*c, "")), "shared,");
+  EXPECT_EQ(names(SelectMappings(*c, "local")), "shared,local,");
+  EXPECT_EQ(names(SelectMappings(*c, "soak")), "shared,soak,");
+  EXPECT_EQ(names(SelectMappings(*c, "prod")), "shared,");
+  auto escape = ParseEnvdriftToml("[[vault.sync.mappings]]\nsecret_name = \"s\"\nfolder_path = \"a\"\n"
+                                  "env_file = \"../../etc/passwd\"\n");
+  ASSERT_FALSE(escape.ok());
+  EXPECT_NE(escape.status().message().find("env_file"), std::string::npos);
+  EXPECT_FALSE(ParseEnvdriftToml("[[vault.sync.mappings]]\nsecret_name = \"s\"\nfolder_path = \"a\"\n"
+                                 "profile = 3\n").ok());
+}
+
 TEST(KeysyncConfig, PyprojectAndPairTxt) {
   auto c = ParseEnvdriftToml("[project]\nname = \"x\"\n[tool.envdrift.vault]\nprovider = \"aws\"\n"
                              "[[tool.envdrift.vault.sync.mappings]]\nsecret_name = \"s\"\nfolder_path = \".\"\n",

@@ -153,7 +153,7 @@ SyncResult SyncMapping(const SyncConfig& config, const Mapping& m, KeyProvider& 
   if (!key.ok()) return fail(Outcome::kError, key.status().message());
   std::string_view key_hex(key->data(), key->size());
   const std::string name = PrivateKeyName(m.environment);
-  const std::string env_path = m.folder_path + "/.env." + m.environment;
+  const std::string env_path = m.EnvFilePath();
 
   StatusOr<SecretString> local = LocalKey(config, m);
   bool same = local.ok() && ConstantTimeEquals(std::string_view(local->data(), local->size()), key_hex);
@@ -178,7 +178,8 @@ SyncResult SyncMapping(const SyncConfig& config, const Mapping& m, KeyProvider& 
     r.detail = "previous file saved as " + backup;
     outcome = Outcome::kUpdated;
   }
-  StatusOr<std::string> updated = dotenv::UpsertKeysFile(*existing, ".env." + m.environment, name, key_hex);
+  StatusOr<std::string> updated = dotenv::UpsertKeysFile(*existing, m.env_file.empty() ? ".env." + m.environment : m.env_file,
+                                                          name, key_hex);
   if (!updated.ok()) return fail(Outcome::kError, updated.status().message());
   Status w = WriteFileAtomic(keys_path, *updated, 0600);
   if (!w.ok()) return fail(Outcome::kError, w.message());

@@ -142,5 +142,52 @@ def test_pair_txt_pyproject_missing_folder_and_push(coffer_bin, dev_server, tmp_
     got = run(coffer_bin, tmp_path, dev_server, "kv", "get", "-field=value", "secret/pushed-key").stdout
     assert got.strip() == f"DOTENV_PRIVATE_KEY_PRODUCTION={KEY_A}"
 
-    bad = run(coffer_bin, tmp_path, dev_server, "sync", "-p", "aws", check=False)
-    assert bad.returncode == 2 and "aws" in bad.stderr
+    bad = run(coffer_bin, tmp_path, dev_server, "sync", "-p", "gcp", check=False)
+    assert bad.returncode == 2 and "expected hashicorp, aws or azure" in bad.stderr
+    bad = run(coffer_bin, tmp_path, dev_server, "sync", "--region", "eu-west-1", check=False)
+    assert bad.returncode == 2 and "only the aws provider uses a region" in bad.stderr
+
+
+def test_profiles_select_mappings(coffer_bin, dev_server, tmp_path):
+    """envdrift's profiles: untagged mappings always, tagged ones only with --profile <tag>; the
+    environment defaults to the profile; env_file names the file --check-decryption reads."""
+    for d in ("shared", "svc"):
+        (tmp_path / d).mkdir()
+    (tmp_path / "envdrift.toml").write_text(
+        '[vault]\nprovider = "hashicorp"\n\n'
+        '[[vault.sync.mappings]]\nsecret_name = "shared-key"\nfolder_path = "shared"\n\n'
+        '[[vault.sync.mappings]]\nsecret_name = "local-key"\nfolder_path = "svc"\nprofile = "local"\n'
+        'env_file = "app.env"\nactivate_to = ".env"\n\n'
+        '[[vault.sync.mappings]]\nsecret_name = "soak-key"\nfolder_path = "svc"\nprofile = "soak"\n')
+    # A real key for the local profile, and an env file encrypted with it under a custom name.
+    (tmp_path / "svc" / ".env.local").write_text("TOKEN=abc\n")
+    run(coffer_bin, tmp_path / "svc", dev_server, "dotenv", "encrypt", "-f", ".env.local")
+    local_key = (tmp_path / "svc" / ".env.keys").read_text().split("DOTENV_PRIVATE_KEY_LOCAL=")[1].split()[0]
+    (tmp_path / "svc" / ".env.local").rename(tmp_path / "svc" / "app.env")
+    (tmp_path / "svc" / ".env.keys").unlink()
+    put_secret(coffer_bin, tmp_path, dev_server, "shared-key", KEY_A)
+    put_secret(coffer_bin, tmp_path, dev_server, "local-key", f"DOTENV_PRIVATE_KEY_LOCAL={local_key}")
+
+    r = run(coffer_bin, tmp_path, dev_server, "sync")
+    assert "shared-key" in r.stdout and "local-key" not in r.stdout and "soak-key" not in r.stdout
+    assert not (tmp_path / "svc" / ".env.keys").exists()
+
+    r = run(coffer_bin, tmp_path, dev_server, "sync", "--profile", "local")
+    assert "local-key" in r.stdout and "soak-key" not in r.stdout
+    assert f"DOTENV_PRIVATE_KEY_LOCAL={local_key}" in keys_of(tmp_path / "svc")
+    # soak's secret does not exist: selecting that profile reports it missing and fails.
+    r = run(coffer_bin, tmp_path, dev_server, "sync", "--profile", "soak", check=False)
+    assert r.returncode == 1 and "soak-key" in r.stdout and "local-key" not in r.stdout
+
+    (tmp_path / "envdrift.toml").write_text(
+        '[vault]\nprovider = "hashicorp"\n\n'
+        '[[vault.sync.mappings]]\nsecret_name = "local-key"\nfolder_path = "svc"\nprofile = "local"\n'
+        'env_file = "app.env"\n')
+    r = run(coffer_bin, tmp_path, dev_server, "sync", check=False)
+    assert r.returncode == 1 and "no mappings selected" in r.stderr and "--profile" in r.stderr
+    # --check-decryption reads the mapping's env_file (svc/app.env), not svc/.env.local.
+    r = run(coffer_bin, tmp_path, dev_server, "sync", "--profile", "local", "--check-decryption")
+    assert "skipped" in r.stdout
+    (tmp_path / "svc" / "app.env").rename(tmp_path / "svc" / "moved.env")
+    r = run(coffer_bin, tmp_path, dev_server, "sync", "--profile", "local", "--check-decryption", check=False)
+    assert r.returncode == 1 and "app.env does not exist" in r.stdout
