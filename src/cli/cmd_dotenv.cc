@@ -597,8 +597,7 @@ class RunCommand : public DotenvCommand {
 
 // ---- key sync (envdrift-compatible) ----
 
-std::unique_ptr<keysync::KeyProvider> MakeProvider(Context& ctx, const std::string& provider, const std::string& url,
-                                                   int* rc);
+std::unique_ptr<keysync::KeyProvider> MakeProvider(Context& ctx, const keysync::ProviderSettings& settings, int* rc);
 
 // A Vault-compatible server's KV store (v1 or v2, detected per mount): the secret's "value" field,
 // or its only field, or DOTENV_PRIVATE_KEY_* fields as KEY=value lines. The mount is the

@@ -1,5 +1,5 @@
 // envdrift-style sync of dotenvx private keys from a vault into each mapped folder's .env.keys.
-// The provider is an interface so tests and other vaults (AWS, Azure: not implemented yet) plug in.
+// The provider is an interface: the hashicorp one lives in the CLI, AWS and Azure in providers.h.
 #pragma once
 
 #include <memory>
