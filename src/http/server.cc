@@ -27,6 +27,10 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <charconv>
 #include <condition_variable>
 #include <cstdio>
@@ -73,6 +77,15 @@ constexpr size_t kKeepBufferBytes = 256 * 1024;
 // not answer unread data with a reset that destroys the response in flight).
 constexpr std::chrono::seconds kCloseGrace{2};
 constexpr size_t kLingerMaxBytes = 1 << 20;
+// A plain-TCP connection whose request went to the blocking pool stays with that pool thread
+// while it keeps sending requests that may block: the thread writes the response itself and
+// waits this long for the next request before handing the connection back to its io thread.
+// Each hand-off between threads is a wake-up that costs more CPU than a durable write's own
+// work (perf on bench/durable_write.sh), and a busy writer sends its next request well within
+// this time.
+// It lingers only while no other request waits for a pool thread, so busy connections cannot
+// keep the pool to themselves.
+constexpr std::chrono::microseconds kPoolLinger{5000};
 
 constexpr std::string_view kBodyTooLarge = "http: request body too large";
 constexpr std::string_view kHeaderTooLarge = "http: request header too large";
@@ -336,7 +349,19 @@ class ServerState {
 
   const ServerOptions& options() const { return options_; }
   Handler* handler() const { return handler_; }
-  asio::thread_pool& blocking_pool() { return blocking_pool_; }
+  // Runs `job` on the blocking pool, counting it from posting until it finishes.
+  template <class Job>
+  void PostBlocking(Job job) {
+    pool_jobs_.fetch_add(1, std::memory_order_relaxed);
+    asio::post(blocking_pool_, [this, job = std::move(job)]() mutable {
+      job();
+      pool_jobs_.fetch_sub(1, std::memory_order_relaxed);
+    });
+  }
+  // More jobs posted and unfinished than the pool has threads: one of them waits for a thread.
+  bool PoolHasWaitingJobs() const {
+    return pool_jobs_.load(std::memory_order_relaxed) > std::max(1, options_.blocking_threads);
+  }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
   Status Bind();
@@ -382,10 +407,13 @@ class ServerState {
   // occupy the io threads and many of them can share one commit. Destroyed before the
   // io_contexts.
   asio::thread_pool blocking_pool_;
+  std::atomic<int> pool_jobs_{0};
 };
 
 // One connection. Stream is Socket or TlsStream. All members are touched only on the
-// connection's io thread: the coroutine, the watchdog timer and posted shutdown requests.
+// connection's io thread: the coroutine, the watchdog timer and posted shutdown requests;
+// except that while ServeOnPool lends a plain connection to a pool thread, that thread alone
+// uses the socket and the request state (buffer_, request_, parser_, target_, head_).
 template <class Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -438,6 +466,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void CloseSocket() {
     ErrorCode ec;
+    if (on_pool_) {
+      // A pool thread is using the descriptor: shutting the socket down makes its waits and
+      // reads end at once, while the descriptor stays open (and its number unused by any new
+      // connection) until the thread hands the connection back.
+      ::shutdown(pool_fd_, SHUT_RDWR);
+      return;
+    }
     RawSocket().close(ec);
   }
 
@@ -512,7 +547,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       // optional, not a default-constructed ApiResponse, to build the response only once.)
       std::optional<ApiResponse> response;
       if (server_->handler()->MayBlock(request_)) {
-        response.emplace(co_await CallHandlerOnPool());
+        if constexpr (kTls) {
+          response.emplace(co_await CallHandlerOnPool());
+        } else {
+          ApiResponse pooled;
+          PoolOutcome pool_outcome = co_await ServeOnPool(&pooled);
+          if (pool_outcome == PoolOutcome::kGone) co_return;
+          if (pool_outcome == PoolOutcome::kNext) continue;
+          response.emplace(std::move(pooled));
+        }
       } else {
         response.emplace(CallHandler());
       }
@@ -632,13 +675,146 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     ApiResponse response;
     co_await asio::async_initiate<const asio::use_awaitable_t<IoExecutor>&, void()>(
         [this, &response](auto resume) {
-          asio::post(server_->blocking_pool(), [this, &response, resume = std::move(resume)]() mutable {
+          server_->PostBlocking([this, &response, resume = std::move(resume)]() mutable {
             response = CallHandler();
             asio::post(std::move(resume));  // back to the connection's executor
           });
         },
         kUseAwaitable);
     co_return response;
+  }
+
+  // ---- a busy plain-TCP connection served by a blocking-pool thread ----
+  // kRespond: *response answers request_ and the coroutine writes it as usual (it may close the
+  // connection); kNext: every response so far was written, buffer_ holds what came after (maybe
+  // nothing), the coroutine goes on reading; kGone: the connection broke.
+  enum class PoolOutcome { kRespond, kNext, kGone };
+
+  // Hands the connection to a pool thread (PoolLoop) and resumes on the io thread afterwards.
+  // Meanwhile only that thread touches the descriptor, buffer_, request_ and parser_: the
+  // socket releases it (so the io thread's epoll does not wake for every request the pool
+  // thread reads), the watchdog is parked (the loop bounds its own waits) and CloseSocket only
+  // shuts the descriptor down.
+  Task<PoolOutcome> ServeOnPool(ApiResponse* response) {
+    PoolOutcome outcome = PoolOutcome::kGone;
+    ErrorCode ec;
+    const auto protocol = RawSocket().local_endpoint(ec).protocol();
+    const int fd = ec ? -1 : RawSocket().release(ec);
+    if (ec || fd < 0) {
+      *response = co_await CallHandlerOnPool();
+      co_return PoolOutcome::kRespond;
+    }
+    pool_fd_ = fd;
+    on_pool_ = true;
+    deadline_ = Clock::time_point::max();
+    co_await asio::async_initiate<const asio::use_awaitable_t<IoExecutor>&, void()>(
+        [this, fd, response, &outcome](auto resume) {
+          server_->PostBlocking([this, fd, response, &outcome, resume = std::move(resume)]() mutable {
+            outcome = PoolLoop(fd, response);
+            asio::post(std::move(resume));
+          });
+        },
+        kUseAwaitable);
+    on_pool_ = false;
+    RawSocket().assign(protocol, fd, ec);
+    if (ec) {
+      ::close(fd);
+      co_return PoolOutcome::kGone;
+    }
+    co_return outcome;
+  }
+
+  // Runs on a pool thread: answers request_, then, as long as the next request arrives within
+  // kPoolLinger, is complete in what was read and may block as well, answers it too. Anything
+  // else (a request that does not block, a partial or malformed one, a response that closes the
+  // connection, shutdown) goes back to the coroutine unconsumed, which handles it as ever.
+  PoolOutcome PoolLoop(int fd, ApiResponse* response) {
+    const ServerOptions& options = server_->options();
+    for (;;) {
+      *response = CallHandler();
+      if (server_->stopping() || !parser_->keep_alive() || request_.method == "HEAD") return PoolOutcome::kRespond;
+      SerializeHead(*response, /*keep_alive=*/true, parser_->version(), &head_);
+      bool send_body = response->status != 204 && response->status != 304;
+      if (!SendAll(fd, head_, send_body ? std::string_view(response->body) : std::string_view(),
+                   Clock::now() + options.request_timeout)) {
+        return PoolOutcome::kGone;
+      }
+      ReleaseLargeBuffers();
+      if (buffer_.size() == 0) {
+        if (server_->PoolHasWaitingJobs()) return PoolOutcome::kNext;  // make room for them
+        pollfd p{fd, POLLIN, 0};
+        timespec linger{0, static_cast<long>(std::chrono::nanoseconds(kPoolLinger).count())};
+        int ready = ::ppoll(&p, 1, &linger, nullptr);
+        if (ready <= 0) return PoolOutcome::kNext;  // idle (or interrupted): the io thread waits
+        auto space = buffer_.prepare(kReadChunk);
+        ssize_t n = ::recv(fd, space.data(), space.size(), MSG_DONTWAIT);
+        if (n == 0) return PoolOutcome::kGone;
+        if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? PoolOutcome::kNext : PoolOutcome::kGone;
+        buffer_.commit(static_cast<size_t>(n));
+      }
+      if (!ParseBufferedBlockingRequest()) return PoolOutcome::kNext;
+    }
+  }
+
+  // Parses the request at the front of buffer_ into request_ and consumes it, only when it is
+  // complete, well-formed and one the handler may block on; otherwise leaves buffer_ as it was
+  // (ReadRequest starts afresh from it) and returns false.
+  bool ParseBufferedBlockingRequest() {
+    const ServerOptions& options = server_->options();
+    request_.body.clear();
+    parser_.emplace(&request_, &target_);
+    parser_->eager(true);
+    parser_->header_limit(static_cast<uint32_t>(
+        std::min<size_t>(options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+    parser_->body_limit(static_cast<uint64_t>(options.max_body_bytes));
+    auto data = buffer_.data();
+    size_t used = 0;
+    while (!parser_->is_done() && used < data.size()) {
+      ErrorCode ec;
+      size_t n = parser_->put(asio::buffer(static_cast<const char*>(data.data()) + used, data.size() - used), ec);
+      if (ec || n == 0) return false;
+      used += n;
+    }
+    if (!parser_->is_done() || parser_->version() < 10) return false;
+    if (!ParseRequestTarget(target_, &request_.path, &request_.query).ok()) return false;
+    if (!server_->handler()->MayBlock(request_)) return false;
+    buffer_.consume(used);
+    return true;
+  }
+
+  // Writes head and body to the non-blocking socket, waiting for room until `deadline`.
+  static bool SendAll(int fd, std::string_view head, std::string_view body, Clock::time_point deadline) {
+    std::array<iovec, 2> parts{iovec{const_cast<char*>(head.data()), head.size()},
+                               iovec{const_cast<char*>(body.data()), body.size()}};
+    size_t first = 0;
+    while (first < parts.size()) {
+      if (parts[first].iov_len == 0) {
+        ++first;
+        continue;
+      }
+      msghdr msg{};
+      msg.msg_iov = &parts[first];
+      msg.msg_iovlen = parts.size() - first;
+      ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000))) < 0 && errno != EINTR) return false;
+        continue;
+      }
+      size_t sent = static_cast<size_t>(n);
+      while (sent > 0 && first < parts.size()) {
+        size_t take = std::min(sent, parts[first].iov_len);
+        parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + take;
+        parts[first].iov_len -= take;
+        sent -= take;
+        if (parts[first].iov_len == 0) ++first;
+      }
+    }
+    return true;
   }
 
   // False when the connection broke or timed out.
@@ -696,6 +872,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Clock::duration max_arm_{};
   bool done_ = false;
   bool shutting_down_ = false;
+  bool on_pool_ = false;  // a pool thread is serving the connection (ServeOnPool)
+  int pool_fd_ = -1;      // the descriptor it holds meanwhile
   Phase phase_ = Phase::kIdle;
 
   beast::flat_buffer buffer_;

@@ -795,6 +795,117 @@ TEST_F(ServerTest, EachConnectionStaysOnOneIoThread) {
   EXPECT_EQ(io_threads.size(), 2u);
 }
 
+// A plain connection whose requests may block is served by one pool thread while it keeps
+// sending them (the thread writes each response and waits briefly for the next request), and
+// goes back to its io thread otherwise. Whatever the mix and timing, every request gets its own
+// response, in order.
+TEST_F(ServerTest, BusyBlockingConnectionGetsEveryResponseInOrder) {
+  StartWith(PlainOptions());
+  TestClient client(port_);
+  for (int i = 0; i < 300; ++i) {
+    bool blocking = i % 7 != 3;
+    std::string path = (blocking ? "/block/" : "/plain/") + std::to_string(i);
+    if (i % 50 == 49) std::this_thread::sleep_for(15ms);  // idle past the pool thread's wait
+    client.Send(Request(blocking ? "POST" : "GET", path, blocking ? "body-" + std::to_string(i) : ""));
+    auto response = client.Read();
+    ASSERT_TRUE(response.has_value()) << i;
+    ASSERT_EQ(response->status, 200) << i;
+    ASSERT_EQ(response->body, "{\"path\":\"" + path + "\"}") << i;
+  }
+  std::thread::id io_thread;
+  for (const auto& call : handler_.Calls()) {
+    if (call.path.rfind("/plain/", 0) == 0) io_thread = call.thread;
+  }
+  for (const auto& call : handler_.Calls()) {
+    if (call.path.rfind("/plain/", 0) == 0) {
+      EXPECT_EQ(call.thread, io_thread) << call.path;  // requests that do not block stay on the io thread
+    } else {
+      EXPECT_NE(call.thread, io_thread) << call.path;
+    }
+  }
+  ASSERT_EQ(handler_.Requests().size(), 300u);
+  EXPECT_EQ(handler_.Requests()[298].body, "body-298");
+}
+
+TEST_F(ServerTest, PipelinedBlockingRequestsAreAnsweredInOrder) {
+  StartWith(PlainOptions());
+  TestClient client(port_);
+  client.Send(Request("POST", "/block/a", "1") + Request("PUT", "/block/b", "2") + Request("GET", "/c") +
+              Request("DELETE", "/block/d"));
+  for (std::string path : {"/block/a", "/block/b", "/c", "/block/d"}) {
+    auto response = client.Read();
+    ASSERT_TRUE(response.has_value()) << path;
+    EXPECT_EQ(response->body, "{\"path\":\"" + path + "\"}");
+  }
+}
+
+// The next request arrives in pieces, slower than the pool thread waits: the io thread reads
+// the rest, and the request is answered normally.
+TEST_F(ServerTest, SplitRequestAfterABlockingOneIsReassembled) {
+  StartWith(PlainOptions());
+  TestClient client(port_);
+  client.Send(Request("POST", "/block/first", "x"));
+  ASSERT_TRUE(client.Read().has_value());
+  std::string second = Request("POST", "/block/second", "0123456789");
+  client.Send(second.substr(0, 20));
+  std::this_thread::sleep_for(1ms);
+  client.Send(second.substr(20, second.size() - 24));
+  std::this_thread::sleep_for(20ms);
+  client.Send(second.substr(second.size() - 4));
+  auto response = client.Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->body, "{\"path\":\"/block/second\"}");
+  EXPECT_EQ(handler_.Last().body, "0123456789");
+  // A malformed request right after a blocking one still gets the usual 400 and close.
+  client.Send(Request("POST", "/block/third", "y"));
+  ASSERT_TRUE(client.Read().has_value());
+  client.Send("POST /block/x HTTP/1.1\r\nHost: a\r\nContent-Length: zz\r\n\r\n");
+  auto bad = client.Read();
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_TRUE(client.WaitForClose(5s));
+}
+
+// Connections that keep sending blocking requests share a small pool fairly: a pool thread
+// stops waiting on its connection as soon as another request waits for a thread.
+TEST_F(ServerTest, BusyBlockingConnectionsDoNotStarveEachOther) {
+  ServerOptions options = PlainOptions();
+  options.blocking_threads = 2;
+  StartWith(options);
+  constexpr int kClients = 5;
+  std::atomic<bool> stop{false};
+  std::vector<int> served(kClients, 0);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      TestClient client(port_);
+      while (!stop.load()) {
+        client.Send(Request("POST", "/block/c" + std::to_string(c), "x"));
+        auto response = client.Read(false, 5s);
+        if (!response.has_value()) return;
+        ++served[c];
+      }
+    });
+  }
+  std::this_thread::sleep_for(600ms);
+  stop = true;
+  for (auto& t : threads) t.join();
+  for (int c = 0; c < kClients; ++c) EXPECT_GT(served[c], 5) << "client " << c;
+}
+
+// Shutdown while a pool thread is waiting on a connection for its next request: the connection
+// closes promptly, without a request.
+TEST_F(ServerTest, ShutdownClosesAConnectionHeldByAPoolThread) {
+  StartWith(PlainOptions());
+  TestClient client(port_);
+  client.Send(Request("POST", "/block/x", "y"));
+  ASSERT_TRUE(client.Read().has_value());
+  auto start = Clock::now();
+  server_->Shutdown(10s);
+  EXPECT_TRUE(client.WaitForClose(2s));
+  EXPECT_LT(Clock::now() - start, 3s);
+}
+
 TEST(ServerLifecycleTest, PortZeroIsResolvedAndReported) {
   TestHandler handler;
   ServerOptions options = PlainOptions();
