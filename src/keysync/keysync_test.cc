@@ -48,6 +48,12 @@ vault_name = "other"
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("line 1"), std::string::npos);
   EXPECT_FALSE(ParseEnvdriftToml("[[vault.sync.mappings]]\nfolder_path = \"x\"\n").ok());
+  // Table headers without a key: a parse error naming the line, never an abort.
+  for (const char* text : {"[=]\n", "[[=]]\n", "[ =]\n", "[.a]\n"}) {
+    auto keyless = ParseEnvdriftToml(text);
+    ASSERT_FALSE(keyless.ok()) << text;
+    EXPECT_NE(keyless.status().message().find("line 1"), std::string::npos) << keyless.status().message();
+  }
   auto typed = ParseEnvdriftToml("[vault]\n\n[vault.sync]\nenv_keys_filename = 7\n");
   ASSERT_FALSE(typed.ok());
   EXPECT_EQ(typed.status().message(), "line 4: vault.sync.env_keys_filename: expected a string");
