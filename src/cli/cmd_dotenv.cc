@@ -730,7 +730,9 @@ class SyncCommand : public DotenvCommand {
            "  profile are used only with --profile <that profile>; untagged ones always.\n"
            "  `sync push` stores each folder's key in the vault as\n"
            "  DOTENV_PRIVATE_KEY_<ENV>=<hex>. The hashicorp provider reads KV (v2 at secret/ by\n"
-           "  default) with VAULT_TOKEN / ~/.vault-token.\n";
+           "  default) with VAULT_TOKEN / ~/.vault-token; aws uses Secrets Manager with the AWS\n"
+           "  credential chain (AWS_ACCESS_KEY_ID..., AWS_PROFILE); azure uses Key Vault with\n"
+           "  AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET.\n";
   }
   void AddFlags(FlagSet& f) override {
     f.Section("Command Options");
