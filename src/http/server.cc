@@ -598,8 +598,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     co_return true;
   }
 
-  // Reads one complete request into request_; buffer_ may already hold its first bytes.
-  Task<ReadOutcome> ReadRequest() {
+  // A fresh parser for the next request, filling request_ (whose body it empties).
+  void StartParser() {
     const ServerOptions& options = server_->options();
     request_.body.clear();
     parser_.emplace(&request_, &target_);
@@ -607,6 +607,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     parser_->header_limit(static_cast<uint32_t>(
         std::min<size_t>(options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
     parser_->body_limit(static_cast<uint64_t>(options.max_body_bytes));
+  }
+
+  // Reads one complete request into request_; buffer_ may already hold its first bytes.
+  Task<ReadOutcome> ReadRequest() {
+    const ServerOptions& options = server_->options();
+    StartParser();
     bool header_checked = false;
     for (;;) {
       ErrorCode ec = bhttp::error::need_more;
@@ -760,13 +766,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // complete, well-formed and one the handler may block on; otherwise leaves buffer_ as it was
   // (ReadRequest starts afresh from it) and returns false.
   bool ParseBufferedBlockingRequest() {
-    const ServerOptions& options = server_->options();
-    request_.body.clear();
-    parser_.emplace(&request_, &target_);
-    parser_->eager(true);
-    parser_->header_limit(static_cast<uint32_t>(
-        std::min<size_t>(options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
-    parser_->body_limit(static_cast<uint64_t>(options.max_body_bytes));
+    StartParser();
     auto data = buffer_.data();
     size_t used = 0;
     while (!parser_->is_done() && used < data.size()) {
