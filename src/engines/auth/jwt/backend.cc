@@ -121,22 +121,20 @@ struct Role {
   }
 };
 
-StatusOr<logical::Storage*> StorageOf(Request& req) {
-  if (req.storage == nullptr) return InternalError("jwt: request has no storage view");
-  return req.storage;
-}
+constexpr char kMethod[] = "jwt";
 
+// The shared storage helpers (jwt/role_util.h), naming this method in their errors.
+StatusOr<logical::Storage*> StorageOf(Request& req) { return jwt::StorageOf(req, kMethod); }
 StatusOr<std::optional<json>> GetJson(logical::Storage* storage, const std::string& key) {
-  ASSIGN_OR_RETURN(auto raw, storage->Get(key));
-  if (!raw) return std::optional<json>();
-  json j = json::parse(*raw, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return DataLoss("jwt: stored entry \"" + key + "\" is not a JSON object");
-  return std::optional<json>(std::move(j));
+  return jwt::GetJson(storage, key, kMethod);
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
+const jwt::RoleStore<Role>& Roles() {
+  static const jwt::RoleStore<Role> roles(kRolePrefix, kMethod);
+  return roles;
+}
+StatusOr<std::optional<Role>> LoadRole(logical::Storage* storage, const std::string& name) {
+  return Roles().Load(storage, name);
 }
 
 // ---- the backend's state: caches of parsed keys ------------------------------------------------
@@ -358,40 +356,6 @@ std::vector<Field> RoleFields() {
   return fields;
 }
 
-StatusOr<std::optional<Role>> LoadRole(logical::Storage* storage, const std::string& name) {
-  ASSIGN_OR_RETURN(auto stored, GetJson(storage, kRolePrefix + name));
-  if (!stored) return std::optional<Role>();
-  return std::optional<Role>(Role::FromJson(*stored));
-}
-
-StatusOr<Response> RoleRead(Request& req, const FieldData& f) {
-  ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  ASSIGN_OR_RETURN(auto role, LoadRole(storage, Lower(f.GetString("name"))));
-  if (!role) return NotFound();
-  return Response::WithData(role->ToJson());
-}
-
-StatusOr<Response> RoleList(Request& req, const FieldData&) {
-  ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  ASSIGN_OR_RETURN(auto keys, storage->List(kRolePrefix));
-  if (keys.empty()) return NotFound();
-  return Response::WithData(json{{"keys", keys}});
-}
-
-StatusOr<Response> RoleDelete(Request& req, const FieldData& f) {
-  ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  std::string name = Lower(f.GetString("name"));
-  RETURN_IF_ERROR(CheckRoleName(name));
-  RETURN_IF_ERROR(storage->Delete(kRolePrefix + name));
-  return Response();
-}
-
-StatusOr<bool> RoleExists(Request& req, const FieldData& f) {
-  ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  ASSIGN_OR_RETURN(auto role, LoadRole(storage, Lower(f.GetString("name"))));
-  return role.has_value();
-}
-
 StatusOr<Response> RoleWrite(Request& req, const FieldData& f) {
   ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
   std::string name = Lower(f.GetString("name"));
@@ -570,17 +534,17 @@ StatusOr<std::unique_ptr<logical::Backend>> NewJwtBackendWithOptions(const logic
   });
   paths.push_back(logical::Path{
       .pattern = "role/?",
-      .operations = {{Operation::kList, RoleList}},
+      .operations = {{Operation::kList, Roles().List()}},
       .help_synopsis = "Lists the roles.",
   });
   paths.push_back(logical::Path{
       .pattern = "role/{name}",
       .fields = RoleFields(),
-      .operations = {{Operation::kRead, RoleRead},
+      .operations = {{Operation::kRead, Roles().Read()},
                      {Operation::kCreate, RoleWrite},
                      {Operation::kUpdate, RoleWrite},
-                     {Operation::kDelete, RoleDelete}},
-      .existence_check = RoleExists,
+                     {Operation::kDelete, Roles().Delete()}},
+      .existence_check = Roles().Exists(),
       .help_synopsis = "Registers a role with the backend.",
       .help_description = "A role binds JWT claims to the settings of the tokens a login gets.",
   });

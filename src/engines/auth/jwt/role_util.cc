@@ -1,5 +1,7 @@
 #include "engines/auth/jwt/role_util.h"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "base/cidr.h"
@@ -10,6 +12,27 @@ namespace {
 bool WordChar(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
 
 }  // namespace
+
+StatusOr<logical::Storage*> StorageOf(logical::Request& req, std::string_view method) {
+  if (req.storage == nullptr) return InternalError(std::string(method) + ": request has no storage view");
+  return req.storage;
+}
+
+StatusOr<std::optional<nlohmann::json>> GetJson(logical::Storage* storage, const std::string& key,
+                                                std::string_view method) {
+  ASSIGN_OR_RETURN(auto raw, storage->Get(key));
+  if (!raw) return std::optional<nlohmann::json>();
+  nlohmann::json j = nlohmann::json::parse(*raw, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    return DataLoss(std::string(method) + ": stored entry \"" + key + "\" is not a JSON object");
+  }
+  return std::optional<nlohmann::json>(std::move(j));
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 Status CheckRoleName(const std::string& name) {
   if (name.empty()) return InvalidArgument("missing role name");

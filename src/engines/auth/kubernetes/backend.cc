@@ -88,6 +88,22 @@ struct Role {
   }
 };
 
+constexpr char kMethod[] = "kubernetes";
+
+// The shared storage helpers (jwt/role_util.h), naming this method in their errors.
+StatusOr<logical::Storage*> StorageOf(Request& req) { return jwt::StorageOf(req, kMethod); }
+StatusOr<std::optional<json>> GetJson(logical::Storage* storage, const std::string& key) {
+  return jwt::GetJson(storage, key, kMethod);
+}
+using jwt::Lower;
+const jwt::RoleStore<Role>& Roles() {
+  static const jwt::RoleStore<Role> roles(kRolePrefix, kMethod);
+  return roles;
+}
+StatusOr<std::optional<Role>> LoadRole(logical::Storage* storage, const std::string& name) {
+  return Roles().Load(storage, name);
+}
+
 struct ServiceAccount {
   std::string name, uid, ns, secret_name;
   std::vector<std::string> audiences;
@@ -110,24 +126,6 @@ class State {
  private:
   KubernetesBackendOptions options_;
 };
-
-StatusOr<logical::Storage*> StorageOf(Request& req) {
-  if (req.storage == nullptr) return InternalError("kubernetes: request has no storage view");
-  return req.storage;
-}
-
-StatusOr<std::optional<json>> GetJson(logical::Storage* storage, const std::string& key) {
-  ASSIGN_OR_RETURN(auto raw, storage->Get(key));
-  if (!raw) return std::optional<json>();
-  json j = json::parse(*raw, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return DataLoss("kubernetes: stored entry \"" + key + "\" is not a JSON object");
-  return std::optional<json>(std::move(j));
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 bool HasCertificate(const std::string& pem) { return pem.find("-----BEGIN CERTIFICATE-----") != std::string::npos; }
 
@@ -200,40 +198,6 @@ std::vector<Field> RoleFields() {
   logical::TokenFields::AddFieldsTo(&fields);
   jwt::AddLegacyTokenFieldsTo(&fields);
   return fields;
-}
-
-StatusOr<std::optional<Role>> LoadRole(logical::Storage* storage, const std::string& name) {
-  ASSIGN_OR_RETURN(auto stored, GetJson(storage, kRolePrefix + name));
-  if (!stored) return std::optional<Role>();
-  return std::optional<Role>(Role::FromJson(*stored));
-}
-
-StatusOr<Response> RoleRead(Request& req, const FieldData& f) {
-  ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  ASSIGN_OR_RETURN(auto role, LoadRole(storage, Lower(f.GetString("name"))));
-  if (!role) return NotFound();
-  return Response::WithData(role->ToJson());
-}
-
-StatusOr<Response> RoleList(Request& req, const FieldData&) {
-  ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  ASSIGN_OR_RETURN(auto keys, storage->List(kRolePrefix));
-  if (keys.empty()) return NotFound();
-  return Response::WithData(json{{"keys", keys}});
-}
-
-StatusOr<Response> RoleDelete(Request& req, const FieldData& f) {
-  ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  std::string name = Lower(f.GetString("name"));
-  RETURN_IF_ERROR(jwt::CheckRoleName(name));
-  RETURN_IF_ERROR(storage->Delete(kRolePrefix + name));
-  return Response();
-}
-
-StatusOr<bool> RoleExists(Request& req, const FieldData& f) {
-  ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  ASSIGN_OR_RETURN(auto role, LoadRole(storage, Lower(f.GetString("name"))));
-  return role.has_value();
 }
 
 Status CheckStarNotMixed(const std::vector<std::string>& values) {
@@ -512,17 +476,17 @@ StatusOr<std::unique_ptr<logical::Backend>> NewKubernetesBackendWithOptions(cons
   });
   paths.push_back(logical::Path{
       .pattern = "role/?",
-      .operations = {{Operation::kList, RoleList}},
+      .operations = {{Operation::kList, Roles().List()}},
       .help_synopsis = "Lists the roles.",
   });
   paths.push_back(logical::Path{
       .pattern = "role/{name}",
       .fields = RoleFields(),
-      .operations = {{Operation::kRead, RoleRead},
+      .operations = {{Operation::kRead, Roles().Read()},
                      {Operation::kCreate, RoleWrite},
                      {Operation::kUpdate, RoleWrite},
-                     {Operation::kDelete, RoleDelete}},
-      .existence_check = RoleExists,
+                     {Operation::kDelete, Roles().Delete()}},
+      .existence_check = Roles().Exists(),
       .help_synopsis = "Registers a role: which service accounts may log in, and their token settings.",
   });
   auto login = [state](Request& r, const FieldData& f) { return Login(*state, r, f); };
