@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/mount_flags.h"
 #include "cli/output.h"
 #include "cli/registry.h"
 
@@ -11,18 +12,6 @@ namespace coffer::cli {
 namespace {
 
 using json = nlohmann::json;
-
-std::string WithTrailingSlash(std::string_view p) {
-  std::string s = SanitizePath(p);
-  if (!s.empty()) s += '/';
-  return s;
-}
-
-// sys/ responses carry their data both under "data" and at the top level.
-json SysData(const json& body) {
-  if (body.is_object() && body.contains("data") && body["data"].is_object()) return body["data"];
-  return body;
-}
 
 // Only the mount entries (objects keyed by "path/") of a sys/auth listing.
 json MountEntries(const json& data) {
@@ -105,88 +94,6 @@ std::string Substitute(std::string text, const std::string& prog) {
   return text;
 }
 
-// Mount options shared by `auth enable` and `auth tune`. Options Vault has but Coffer's server
-// does not implement are declared (so help lists them and scripts get a clear message) and
-// refused when given, rather than silently ignored.
-struct AuthMountFlags {
-  std::string description;
-  std::string default_lease_ttl;
-  std::string max_lease_ttl;
-  std::map<std::string, std::string> options;
-  std::string listing_visibility;
-  std::vector<std::string> audit_non_hmac_request_keys;
-  std::vector<std::string> audit_non_hmac_response_keys;
-  std::vector<std::string> passthrough_request_headers;
-  std::vector<std::string> allowed_response_headers;
-  FlagSet* flags = nullptr;
-
-  void Add(FlagSet& f, bool tune) {
-    flags = &f;
-    f.String("description", &description,
-             tune ? "Human-friendly description of this auth method. This overrides the current stored value, "
-                    "if any."
-                  : "Human-friendly description for the purpose of this auth method.");
-    const std::string previous = tune ? ", or a previously configured value for the auth method." : ".";
-    f.Duration("default-lease-ttl", &default_lease_ttl,
-               "The default lease TTL for this auth method. If unspecified, this defaults to the server's "
-               "globally configured default lease TTL" +
-                   previous);
-    f.Duration("max-lease-ttl", &max_lease_ttl,
-               "The maximum lease TTL for this auth method. If unspecified, this defaults to the server's "
-               "globally configured maximum lease TTL" +
-                   previous);
-    f.StringMap("options", &options,
-                "Key-value pair provided as key=value for the mount options. This can be specified multiple "
-                "times.");
-    f.String("listing-visibility", &listing_visibility,
-             "Determines the visibility of the mount in the UI-specific listing endpoint. Only \"hidden\" "
-             "(the default) is supported; \"unauth\" is refused.");
-    f.StringList("audit-non-hmac-request-keys", &audit_non_hmac_request_keys,
-                 "Not supported by Coffer (its audit devices HMAC every string value); refused when given.");
-    f.StringList("audit-non-hmac-response-keys", &audit_non_hmac_response_keys,
-                 "Not supported by Coffer (its audit devices HMAC every string value); refused when given.");
-    f.StringList("passthrough-request-headers", &passthrough_request_headers,
-                 "Not supported by Coffer (auth methods see no request headers); refused when given.");
-    f.StringList("allowed-response-headers", &allowed_response_headers,
-                 "Not supported by Coffer (auth methods set no response headers); refused when given.");
-  }
-
-  // Empty when the flags can be honoured, else one line saying which flag is refused and why.
-  std::string Unsupported() const {
-    for (const char* name : {"audit-non-hmac-request-keys", "audit-non-hmac-response-keys"}) {
-      if (flags->IsSet(name))
-        return std::string("-") + name + " is not supported: Coffer's audit devices HMAC every string value";
-    }
-    for (const char* name : {"passthrough-request-headers", "allowed-response-headers"}) {
-      if (flags->IsSet(name)) return std::string("-") + name + " is not supported by Coffer's auth methods";
-    }
-    if (flags->IsSet("listing-visibility")) {
-      if (listing_visibility == "unauth") {
-        return "-listing-visibility=unauth is not supported: Coffer has no unauthenticated listing of mounts "
-               "(\"hidden\", the default, is)";
-      }
-      if (!listing_visibility.empty() && listing_visibility != "hidden") {
-        return "Invalid -listing-visibility \"" + listing_visibility + "\": use \"hidden\" or \"unauth\"";
-      }
-    }
-    return "";
-  }
-
-  // The TTLs that were given (enable: the "config" object; tune: the top level of the body).
-  json Ttls() const {
-    json c = json::object();
-    if (flags->IsSet("default-lease-ttl")) c["default_lease_ttl"] = default_lease_ttl;
-    if (flags->IsSet("max-lease-ttl")) c["max_lease_ttl"] = max_lease_ttl;
-    return c;
-  }
-
-  json Options() const {
-    json o = json::object();
-    for (const auto& [k, v] : options) o[k] = v;
-    return o;
-  }
-};
-
 class AuthEnableCommand : public Command {
  public:
   std::string Synopsis() const override { return "Enables a new auth method"; }
@@ -215,7 +122,7 @@ class AuthEnableCommand : public Command {
              "Place where the auth method will be accessible. This must be unique across all auth methods. "
              "This defaults to the \"type\" of the auth method. The auth method will be accessible at "
              "\"/auth/<path>\".");
-    mount_.Add(f, /*tune=*/false);
+    mount_.Add(f, "auth method", /*tune=*/false, /*with_version=*/false);
     f.Bool("local", &local_,
            "Mark the auth method as local-only. Local auth methods are not replicated nor removed by "
            "replication.");
@@ -244,7 +151,7 @@ class AuthEnableCommand : public Command {
 
  private:
   std::string path_;
-  AuthMountFlags mount_;
+  MountFlags mount_;
   bool local_ = false;
   bool seal_wrap_ = false;
 };
@@ -268,14 +175,7 @@ class AuthDisableCommand : public Command {
   }
   unsigned Flags() const override { return kHttpFlags; }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
-    if (int rc = CheckArgCount(ctx, args, 1, 1)) return rc;
-    std::string path = WithTrailingSlash(args[0]);
-    if (path.empty()) return ctx.UsageError("Invalid path: must not be empty");
-    client::Response r = ctx.Send("DELETE", "sys/auth/" + path);
-    if (ctx.curl_printed()) return kExitOk;
-    if (!r.ok()) return ctx.ApiError("Error disabling auth method at " + path, r);
-    ctx.Info("Success! Disabled the auth method (if it existed) at: " + path);
-    return kExitOk;
+    return DisableMount(ctx, args, "sys/auth/", "auth method");
   }
 };
 
@@ -373,26 +273,14 @@ class AuthTuneCommand : public Command {
   unsigned Flags() const override { return kHttpFlags; }
   void AddFlags(FlagSet& f) override {
     f.Section("Command Options");
-    mount_.Add(f, /*tune=*/true);
+    mount_.Add(f, "auth method", /*tune=*/true, /*with_version=*/false);
   }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
-    if (int rc = CheckArgCount(ctx, args, 1, 1)) return rc;
-    if (std::string e = mount_.Unsupported(); !e.empty()) return ctx.UsageError(e);
-    std::string path = WithTrailingSlash(args[0]);
-    if (path.empty()) return ctx.UsageError("Invalid path: must not be empty");
-    json body = mount_.Ttls();
-    if (mount_.flags->IsSet("description")) body["description"] = mount_.description;
-    json options = mount_.Options();
-    if (!options.empty()) body["options"] = options;
-    client::Response r = ctx.Send("POST", "sys/auth/" + path + "tune", &body);
-    if (ctx.curl_printed()) return kExitOk;
-    if (!r.ok()) return ctx.ApiError("Error tuning auth method " + path, r);
-    ctx.Info("Success! Tuned the auth method at: " + path);
-    return kExitOk;
+    return TuneMount(ctx, args, mount_, "sys/auth/", "auth method");
   }
 
  private:
-  AuthMountFlags mount_;
+  MountFlags mount_;
 };
 
 class AuthHelpCommand : public Command {

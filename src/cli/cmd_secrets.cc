@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/mount_flags.h"
 #include "cli/output.h"
 #include "cli/registry.h"
 
@@ -14,81 +15,6 @@ namespace coffer::cli {
 namespace {
 
 using json = nlohmann::json;
-
-std::string WithTrailingSlash(std::string p) {
-  p = SanitizePath(p);
-  if (!p.empty()) p += '/';
-  return p;
-}
-
-// sys/ responses carry their data both under "data" and at the top level.
-json SysData(const json& body) {
-  if (body.is_object() && body.contains("data") && body["data"].is_object()) return body["data"];
-  return body;
-}
-
-// Options shared by enable and tune.
-struct MountFlags {
-  std::string description;
-  std::string default_lease_ttl;
-  std::string max_lease_ttl;
-  std::map<std::string, std::string> options;
-  int64_t version = 0;
-  std::string listing_visibility;
-  std::vector<std::string> audit_non_hmac_request_keys;
-  std::vector<std::string> audit_non_hmac_response_keys;
-  std::vector<std::string> passthrough_request_headers;
-  std::vector<std::string> allowed_response_headers;
-
-  void Add(FlagSet& f) {
-    f.String("description", &description, "Human-friendly description for the purpose of this engine.");
-    f.Duration("default-lease-ttl", &default_lease_ttl,
-               "The default lease TTL for this secrets engine. If unspecified, this defaults to the Vault "
-               "server's globally configured default lease TTL.");
-    f.Duration("max-lease-ttl", &max_lease_ttl,
-               "The maximum lease TTL for this secrets engine. If unspecified, this defaults to the Vault "
-               "server's globally configured maximum lease TTL.");
-    f.StringMap("options", &options,
-                "Key-value pair provided as key=value for the mount options. This can be specified multiple "
-                "times.");
-    f.Int("version", &version, "Select the version of the engine to run. Not supported by all engines.");
-    f.DefaultText("version", "");
-    f.String("listing-visibility", &listing_visibility,
-             "Determines the visibility of the mount in the UI-specific listing endpoint. Valid values are "
-             "\"unauth\" or \"hidden\".");
-    f.StringList("audit-non-hmac-request-keys", &audit_non_hmac_request_keys,
-                 "Key that will not be HMAC'd by audit devices in the request data object. This can be "
-                 "specified multiple times.");
-    f.StringList("audit-non-hmac-response-keys", &audit_non_hmac_response_keys,
-                 "Key that will not be HMAC'd by audit devices in the response data object. This can be "
-                 "specified multiple times.");
-    f.StringList("passthrough-request-headers", &passthrough_request_headers,
-                 "Request header value that will be sent to the plugin. This can be specified multiple times.");
-    f.StringList("allowed-response-headers", &allowed_response_headers,
-                 "Response header value that plugins will be allowed to set. This can be specified multiple "
-                 "times.");
-  }
-
-  // The "config" object (enable) or the tune body (tune): only what was given.
-  json Config(const FlagSet& f) const {
-    json c = json::object();
-    if (f.IsSet("default-lease-ttl")) c["default_lease_ttl"] = default_lease_ttl;
-    if (f.IsSet("max-lease-ttl")) c["max_lease_ttl"] = max_lease_ttl;
-    if (f.IsSet("listing-visibility")) c["listing_visibility"] = listing_visibility;
-    if (!audit_non_hmac_request_keys.empty()) c["audit_non_hmac_request_keys"] = audit_non_hmac_request_keys;
-    if (!audit_non_hmac_response_keys.empty()) c["audit_non_hmac_response_keys"] = audit_non_hmac_response_keys;
-    if (!passthrough_request_headers.empty()) c["passthrough_request_headers"] = passthrough_request_headers;
-    if (!allowed_response_headers.empty()) c["allowed_response_headers"] = allowed_response_headers;
-    return c;
-  }
-
-  json Options() const {
-    json o = json::object();
-    for (const auto& [k, v] : options) o[k] = v;
-    if (version > 0) o["version"] = std::to_string(version);
-    return o;
-  }
-};
 
 class SecretsEnableCommand : public Command {
  public:
@@ -117,16 +43,16 @@ class SecretsEnableCommand : public Command {
     f.String("path", &path_,
              "Place where the secrets engine will be accessible. This must be unique cross all secrets "
              "engines. This defaults to the \"type\" of the secrets engine.");
-    mount_.Add(f);
+    mount_.Add(f, "secrets engine", /*tune=*/false, /*with_version=*/true);
     f.Bool("local", &local_, "Mark the secrets engine as local-only. Local engines are not replicated.");
     f.Bool("seal-wrap", &seal_wrap_, "Enable seal wrapping of critical values in the secrets engine.");
     f.Bool("force-no-cache", &force_no_cache_,
            "Force the secrets engine to disable caching. If unspecified, this defaults to the server's "
            "globally configured cache settings.");
-    flags_ = &f;
   }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
     if (int rc = CheckArgCount(ctx, args, 1, 1)) return rc;
+    if (std::string e = mount_.Unsupported(); !e.empty()) return ctx.UsageError(e);
     std::string type = SanitizePath(args[0]);
     if (type.empty()) return ctx.UsageError("Invalid secrets engine type: must not be empty");
     json options = mount_.Options();
@@ -137,7 +63,7 @@ class SecretsEnableCommand : public Command {
     std::string path = WithTrailingSlash(path_.empty() ? args[0] : path_);
     if (path.empty()) return ctx.UsageError("Invalid -path: must not be empty");
     json body = {{"type", type}, {"description", mount_.description}, {"local", local_}, {"seal_wrap", seal_wrap_}};
-    json config = mount_.Config(*flags_);
+    json config = mount_.Ttls();
     if (force_no_cache_) config["force_no_cache"] = true;
     body["config"] = config;
     if (!options.empty()) body["options"] = options;
@@ -154,7 +80,6 @@ class SecretsEnableCommand : public Command {
   bool local_ = false;
   bool seal_wrap_ = false;
   bool force_no_cache_ = false;
-  FlagSet* flags_ = nullptr;
 };
 
 class SecretsDisableCommand : public Command {
@@ -173,14 +98,7 @@ class SecretsDisableCommand : public Command {
   }
   unsigned Flags() const override { return kHttpFlags; }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
-    if (int rc = CheckArgCount(ctx, args, 1, 1)) return rc;
-    std::string path = WithTrailingSlash(args[0]);
-    if (path.empty()) return ctx.UsageError("Invalid path: must not be empty");
-    client::Response r = ctx.Send("DELETE", "sys/mounts/" + path);
-    if (ctx.curl_printed()) return kExitOk;
-    if (!r.ok()) return ctx.ApiError("Error disabling secrets engine at " + path, r);
-    ctx.Info("Success! Disabled the secrets engine (if it existed) at: " + path);
-    return kExitOk;
+    return DisableMount(ctx, args, "sys/mounts/", "secrets engine");
   }
 };
 
@@ -292,27 +210,14 @@ class SecretsTuneCommand : public Command {
   unsigned Flags() const override { return kHttpFlags; }
   void AddFlags(FlagSet& f) override {
     f.Section("Command Options");
-    mount_.Add(f);
-    flags_ = &f;
+    mount_.Add(f, "secrets engine", /*tune=*/true, /*with_version=*/true);
   }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
-    if (int rc = CheckArgCount(ctx, args, 1, 1)) return rc;
-    std::string path = WithTrailingSlash(args[0]);
-    if (path.empty()) return ctx.UsageError("Invalid path: must not be empty");
-    json body = mount_.Config(*flags_);
-    if (flags_->IsSet("description")) body["description"] = mount_.description;
-    json options = mount_.Options();
-    if (!options.empty()) body["options"] = options;
-    client::Response r = ctx.Send("POST", "sys/mounts/" + path + "tune", &body);
-    if (ctx.curl_printed()) return kExitOk;
-    if (!r.ok()) return ctx.ApiError("Error tuning secrets engine " + path, r);
-    ctx.Info("Success! Tuned the secrets engine at: " + path);
-    return kExitOk;
+    return TuneMount(ctx, args, mount_, "sys/mounts/", "secrets engine");
   }
 
  private:
   MountFlags mount_;
-  FlagSet* flags_ = nullptr;
 };
 
 class SecretsMoveCommand : public Command {

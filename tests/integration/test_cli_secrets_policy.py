@@ -82,10 +82,18 @@ def test_secrets_errors(cli):
         (["secrets", "move", "a/"], "Not enough arguments (expected 2, got 1)"),
         (["secrets", "list", "extra"], "Too many arguments"),
         (["secrets", "disable", "-nope", "x"], "flag provided but not defined: -nope"),
+        # Vault's flags the server does not implement are refused, never silently dropped.
+        (["secrets", "enable", "-audit-non-hmac-request-keys=a", "kv"], "-audit-non-hmac-request-keys is not supported"),
+        (["secrets", "enable", "-passthrough-request-headers=X-A", "kv"],
+         "-passthrough-request-headers is not supported by Coffer's secrets engines"),
+        (["secrets", "tune", "-allowed-response-headers=X-B", f"{path}/"], "-allowed-response-headers is not supported"),
+        (["secrets", "enable", "-listing-visibility=unauth", "kv"], "-listing-visibility=unauth is not supported"),
     ]:
         rc, out, err = cli.run(args)
         assert rc == 2 and needle in err and len(err.strip().splitlines()) == 1, (args, rc, err)
     assert "Error" in cli.fails(["secrets", "tune", "-max-lease-ttl=1h", f"{unique('nomount')}/"], 1)
+    # "hidden" is what the server does anyway: accepted.
+    cli.ok(["secrets", "enable", f"-path={unique('hidden')}", "-listing-visibility=hidden", "kv"])
 
 
 # ---- policy ------------------------------------------------------------------------------------
