@@ -578,11 +578,17 @@ class SqliteBackendImpl : public SqliteBackend {
   // WAL from its beginning (SQLite does that only when every frame has been copied), reusing the
   // file instead of growing it. Past max_wal_pages_ the writer checkpoints everything itself,
   // waiting up to busy_timeout for readers, so the WAL stays bounded whatever readers or other
-  // processes do; when that fails, it tries again after checkpoint_pages_ more pages.
+  // processes do; when that fails, it tries again after checkpoint_pages_ more pages. A background
+  // checkpoint still running holds SQLite's checkpoint lock, which would make the writer's fail
+  // at once; the writer waits for it first (up to busy_timeout), so the cap holds to one batch.
   void AfterCommit() {
     uint64_t pages = wal_pages_.load();
     if (pages < checkpoint_pages_) return;
     if (pages >= max_wal_pages_ && pages >= forced_retry_pages_) {
+      {
+        std::unique_lock lock(ckpt_mu_);
+        ckpt_done_cv_.wait_for(lock, options_.busy_timeout, [&] { return !ckpt_running_ || ckpt_stopping_; });
+      }
       bool ok = CheckpointOnWriter(SQLITE_CHECKPOINT_RESTART);
       forced_retry_pages_ = ok ? 0 : pages + checkpoint_pages_;
       if (ok) return;
@@ -625,6 +631,7 @@ class SqliteBackendImpl : public SqliteBackend {
       lock.lock();
       ckpt_running_ = false;
       ++ckpt_finished_;
+      ckpt_done_cv_.notify_all();
     }
   }
 
@@ -737,6 +744,7 @@ class SqliteBackendImpl : public SqliteBackend {
 
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;  // signalled when ckpt_running_ or ckpt_stopping_ is set
+  std::condition_variable ckpt_done_cv_;  // signalled when a background checkpoint finishes
   bool ckpt_running_ = false;        // guarded by ckpt_mu_; asked for or running in the background
   uint64_t ckpt_finished_ = 0;       // guarded by ckpt_mu_; background checkpoints finished
   uint64_t ckpt_caught_up_ = 0;      // guarded by ckpt_mu_; ckpt_finished_ at the last catch-up
