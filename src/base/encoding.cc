@@ -122,6 +122,14 @@ std::string PercentEncode(std::string_view s, std::string_view keep, bool space_
   return out;
 }
 
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string ShellQuote(std::string_view value) {
   std::string out = "'";
   for (char c : value) {

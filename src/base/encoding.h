@@ -21,6 +21,9 @@ StatusOr<std::string> Base64Decode(std::string_view b64);
 // POSIX shell single quoting: 'value' with each ' written as '\''; safe for any bytes.
 std::string ShellQuote(std::string_view value);
 
+// A copy with ASCII letters lower-cased; other bytes unchanged.
+std::string AsciiLower(std::string_view s);
+
 std::string PercentEncode(std::string_view s, std::string_view keep = "", bool space_as_plus = false);
 
 }  // namespace coffer

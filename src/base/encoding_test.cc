@@ -42,5 +42,11 @@ TEST(PercentEncode, KeepsUnreservedAndChosenCharacters) {
   EXPECT_EQ(PercentEncode(std::string_view("\0\xff", 2)), "%00%FF");
 }
 
+TEST(AsciiLower, LowersAsciiLettersOnly) {
+  EXPECT_EQ(AsciiLower("Content-Type: X-Amz-Date"), "content-type: x-amz-date");
+  EXPECT_EQ(AsciiLower(std::string_view("\xc3\x89A\0Z", 5)), std::string("\xc3\x89a\0z", 5));
+  EXPECT_EQ(AsciiLower(""), "");
+}
+
 }  // namespace
 }  // namespace coffer

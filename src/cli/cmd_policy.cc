@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/encoding.h"
 #include "base/file_io.h"
 #include "cli/command.h"
 #include "cli/flags.h"
@@ -20,11 +21,6 @@ namespace coffer::cli {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string TrimSpace(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\r\n");
@@ -92,7 +88,7 @@ class PolicyReadCommand : public Command {
   }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
     if (int rc = CheckArgCount(ctx, args, 1, 1)) return rc;
-    std::string name = Lower(TrimSpace(args[0]));
+    std::string name = AsciiLower(TrimSpace(args[0]));
     if (name.empty()) return ctx.UsageError("Invalid policy name: must not be empty");
     client::Response r = ctx.Send("GET", "sys/policies/acl/" + name);
     if (ctx.curl_printed()) return kExitOk;
@@ -134,7 +130,7 @@ class PolicyWriteCommand : public Command {
   unsigned Flags() const override { return kHttpFlags; }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
     if (int rc = CheckArgCount(ctx, args, 2, 2)) return rc;
-    std::string name = Lower(TrimSpace(args[0]));
+    std::string name = AsciiLower(TrimSpace(args[0]));
     if (name.empty()) return ctx.UsageError("Invalid policy name: must not be empty");
     std::string rules, error;
     if (!ReadPolicySource(ctx, args[1], &rules, &error)) return ctx.UsageError(error);
@@ -169,7 +165,7 @@ class PolicyDeleteCommand : public Command {
   unsigned Flags() const override { return kHttpFlags; }
   int Run(Context& ctx, const std::vector<std::string>& args) override {
     if (int rc = CheckArgCount(ctx, args, 1, 1)) return rc;
-    std::string name = Lower(TrimSpace(args[0]));
+    std::string name = AsciiLower(TrimSpace(args[0]));
     if (name.empty()) return ctx.UsageError("Invalid policy name: must not be empty");
     client::Response r = ctx.Send("DELETE", "sys/policies/acl/" + name);
     if (ctx.curl_printed()) return kExitOk;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/encoding.h"
 #include "crypto/random.h"
 
 namespace coffer::core {
@@ -15,16 +16,10 @@ using nlohmann::json;
 
 constexpr std::string_view kEntityPrefix = "entity/";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string FactorsKey(std::string_view mount_accessor, std::string_view name) {
-  std::string key = Lower(mount_accessor);
+  std::string key = AsciiLower(mount_accessor);
   key += '\n';
-  key += Lower(name);
+  key += AsciiLower(name);
   return key;
 }
 
@@ -172,7 +167,7 @@ Status IdentityStore::Setup() {
     if (!text) continue;  // deleted meanwhile
     ASSIGN_OR_RETURN(std::shared_ptr<Entity> entity, EntityFromJson(key, *text));
     if (entity->id != name) return DataLoss("identity store: the entity stored at \"" + key + "\" has another id");
-    if (by_id_.count(entity->id) || id_by_name_.count(Lower(entity->name))) {
+    if (by_id_.count(entity->id) || id_by_name_.count(AsciiLower(entity->name))) {
       return DataLoss("identity store: entity \"" + entity->id + "\" duplicates the name of another entity");
     }
     for (const EntityAlias& a : entity->aliases) {
@@ -197,7 +192,7 @@ void IdentityStore::Reset() {
 
 void IdentityStore::IndexLocked(const EntityPtr& entity) {
   by_id_[entity->id] = entity;
-  id_by_name_[Lower(entity->name)] = entity->id;
+  id_by_name_[AsciiLower(entity->name)] = entity->id;
   for (const EntityAlias& a : entity->aliases) {
     entity_by_alias_[a.id] = entity->id;
     alias_by_factors_[FactorsKey(a.mount_accessor, a.name)] = a.id;
@@ -206,7 +201,7 @@ void IdentityStore::IndexLocked(const EntityPtr& entity) {
 
 void IdentityStore::UnindexLocked(const Entity& entity) {
   by_id_.erase(entity.id);
-  if (auto it = id_by_name_.find(Lower(entity.name)); it != id_by_name_.end() && it->second == entity.id) {
+  if (auto it = id_by_name_.find(AsciiLower(entity.name)); it != id_by_name_.end() && it->second == entity.id) {
     id_by_name_.erase(it);
   }
   for (const EntityAlias& a : entity.aliases) {
@@ -336,7 +331,7 @@ IdentityStore::Snapshot IdentityStore::GetWithGeneration(std::string_view entity
 
 std::shared_ptr<const Entity> IdentityStore::GetByName(std::string_view name) const {
   std::shared_lock lock(mu_);
-  auto it = id_by_name_.find(Lower(name));
+  auto it = id_by_name_.find(AsciiLower(name));
   return it == id_by_name_.end() ? nullptr : FindLocked(it->second);
 }
 
@@ -371,7 +366,7 @@ StatusOr<IdentityStore::EntityWriteResult> IdentityStore::WriteEntity(const Enti
     if (existing == nullptr) return InvalidArgument("entity not found from id");
   }
   if (!write.name.empty()) {
-    auto it = id_by_name_.find(Lower(write.name));
+    auto it = id_by_name_.find(AsciiLower(write.name));
     if (it != id_by_name_.end()) {
       if (existing == nullptr) {
         existing = FindLocked(it->second);

@@ -2,6 +2,7 @@
 // fields, the same policy/TTL/orphan rules, the same response shapes and error texts.
 #include "core/token_backend.h"
 
+#include "base/encoding.h"
 #include "base/time_format.h"
 
 #include <arpa/inet.h>
@@ -33,11 +34,6 @@ using nlohmann::json;
 // Never throws on strings that are not valid UTF-8 (they get U+FFFD replacements).
 std::string Serialize(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string TrimSpace(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\n\r");
   if (b == std::string::npos) return "";
@@ -53,7 +49,7 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
 std::vector<std::string> RemoveDuplicates(const std::vector<std::string>& items) {
   std::set<std::string> set;
   for (const auto& item : items) {
-    std::string v = Lower(TrimSpace(item));
+    std::string v = AsciiLower(TrimSpace(item));
     if (!v.empty()) set.insert(std::move(v));
   }
   return {set.begin(), set.end()};

@@ -33,12 +33,6 @@ void Wipe(std::string& s) {
   s.clear();
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // One line, bounded: service messages go into our error lines.
 std::string OneLine(std::string_view s, size_t max = 300) {
   std::string out;
@@ -70,7 +64,7 @@ StatusOr<Endpoint> ParseEndpoint(const std::string& url, const std::string& sett
   };
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return bad("\"" + OneLine(url, 200) + "\" is not a URL");
-  std::string scheme = Lower(url.substr(0, scheme_end));
+  std::string scheme = AsciiLower(url.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https") return bad("scheme \"" + scheme + "\" is not http or https");
   std::string rest = url.substr(scheme_end + 3);
   size_t slash = rest.find('/');
@@ -277,7 +271,7 @@ StatusOr<std::unique_ptr<KeyProvider>> NewAwsProvider(const ProviderSettings& se
 
   std::string url = "https://secretsmanager." + region + ".amazonaws.com" + (region.rfind("cn-", 0) == 0 ? ".cn" : "");
   std::string url_from = "the default endpoint";
-  const bool ignore = Lower(env.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) == "true";
+  const bool ignore = AsciiLower(env.getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) == "true";
   if (!ignore) {
     for (const char* var : {"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"}) {
       if (auto v = NonEmpty(env, var)) {

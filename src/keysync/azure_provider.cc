@@ -44,14 +44,8 @@ void WipeCall(net::HttpCall& call) {
   for (auto& h : call.headers) Wipe(h);
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool IsLoopbackHost(std::string_view host) {
-  std::string h = Lower(host);
+  std::string h = AsciiLower(host);
   return h == "127.0.0.1" || h == "::1" || h == "[::1]" || h == "localhost";
 }
 
@@ -80,7 +74,7 @@ StatusOr<BaseUrl> ParseBaseUrl(std::string_view url, const std::string& setting,
   BaseUrl out;
   size_t sep = url.find("://");
   if (sep == std::string_view::npos) return bad("not a URL");
-  out.scheme = Lower(url.substr(0, sep));
+  out.scheme = AsciiLower(url.substr(0, sep));
   if (out.scheme != "http" && out.scheme != "https") return bad("the scheme must be https");
   std::string_view rest = url.substr(sep + 3);
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
@@ -309,7 +303,7 @@ class AzureKeyVaultProvider : public KeyProvider {
     if (token == j.end() || !token->is_string() || token->get_ref<const std::string&>().empty()) {
       return Unavailable(where + ": the answer has no access_token");
     }
-    std::string type = Lower(StringField(j, "token_type"));
+    std::string type = AsciiLower(StringField(j, "token_type"));
     std::string& raw = token->get_ref<std::string&>();
     if (type != "bearer") {
       Wipe(raw);
@@ -363,7 +357,7 @@ StatusOr<std::string> ReadCaBundle(const EnvLookup& env) {
 }  // namespace
 
 std::string AzureTokenScope(std::string_view host) {
-  std::string h = Lower(host);
+  std::string h = AsciiLower(host);
   while (!h.empty() && h.back() == '.') h.pop_back();
   size_t dot = h.find('.');
   if (IsLoopbackHost(h) || IsIpLiteral(h) || dot == std::string::npos || h.find('.', dot + 1) == std::string::npos) {

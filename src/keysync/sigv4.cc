@@ -11,12 +11,6 @@
 namespace coffer::keysync::sigv4 {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 // Trims and collapses each run of whitespace (including folded lines) to one space.
@@ -83,7 +77,7 @@ std::string CanonicalQuery(std::string_view query) {
 }
 
 bool IsSignerHeader(std::string_view name) {
-  std::string n = Lower(name);
+  std::string n = AsciiLower(name);
   return n == "x-amz-date" || n == "x-amz-security-token" || n == "authorization";
 }
 
@@ -103,7 +97,7 @@ std::string AmzDate(std::chrono::system_clock::time_point t) {
 std::pair<std::string, std::string> CanonicalHeaders(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::map<std::string, std::string> merged;  // sorted by lower-cased name
   for (const auto& [name, value] : headers) {
-    std::string key = TrimAll(Lower(name));
+    std::string key = TrimAll(AsciiLower(name));
     auto [it, inserted] = merged.emplace(key, TrimAll(value));
     if (!inserted) it->second += "," + TrimAll(value);
   }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/duration.h"
+#include "base/encoding.h"
 #include "hcl/hcl.h"
 #include "policy/identity_template.h"
 
@@ -53,12 +54,6 @@ std::string Quoted(std::string_view s) {
     }
   }
   out += cut ? "...\"" : "\"";
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -422,7 +417,7 @@ class Decoder {
       std::vector<json> values;
       values.reserve(attr.value.list.size());
       for (const hcl::Value& item : attr.value.list) values.push_back(hcl::ToJson(item));
-      (*out)[Lower(key)] = std::move(values);
+      (*out)[AsciiLower(key)] = std::move(values);
     }
     return OkStatus();
   }
@@ -445,7 +440,7 @@ class Decoder {
         return Error(item->pos, where + "required_parameters: parameter key " + Quoted(item->string_value) +
                                     ": wildcard is not permitted here");
       }
-      std::string lowered = Lower(item->string_value);
+      std::string lowered = AsciiLower(item->string_value);
       if (std::find(out.begin(), out.end(), lowered) == out.end()) out.push_back(std::move(lowered));
     }
     return out;
@@ -509,7 +504,7 @@ std::vector<std::string> CapabilityNames(uint32_t capabilities) {
 StatusOr<std::string> NormalizePolicyName(std::string_view name) {
   while (!name.empty() && std::isspace(static_cast<unsigned char>(name.front()))) name.remove_prefix(1);
   while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.remove_suffix(1);
-  std::string lowered = Lower(name);
+  std::string lowered = AsciiLower(name);
   if (lowered.empty()) return InvalidArgument("invalid policy name \"\": a policy name cannot be empty");
   if (lowered.size() > kMaxNameLength) {
     return InvalidArgument("invalid policy name " + Quoted(lowered) + ": longer than " +

@@ -226,17 +226,12 @@ size_t WriteBody(char* p, size_t size, size_t n, void* ud) {
   return size * n;
 }
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 size_t WriteHeader(char* p, size_t size, size_t n, void* ud) {
   auto* r = static_cast<S3Client::Response*>(ud);
   std::string_view line(p, size * n);
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    std::string name = Lower(std::string(line.substr(0, colon)));
+    std::string name = AsciiLower(std::string(line.substr(0, colon)));
     std::string_view v = line.substr(colon + 1);
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
     while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/encoding.h"
+
 namespace coffer::s3 {
 namespace {
 
@@ -13,11 +15,6 @@ std::string Trim(std::string_view s) {
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
   return std::string(s.substr(b, e - b));
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string HomeDir(const AwsEnvironment& env) {
@@ -87,7 +84,7 @@ IniFile ParseIni(std::string_view text) {
     if (!in_section || indented) continue;  // nested settings are not ours
     size_t eq = line.find('=');
     if (eq == std::string::npos) continue;
-    std::string key = Lower(Trim(std::string_view(line).substr(0, eq)));
+    std::string key = AsciiLower(Trim(std::string_view(line).substr(0, eq)));
     std::string value = Trim(std::string_view(line).substr(eq + 1));
     // Inline comments need whitespace before '#' or ';' (as botocore reads them).
     for (size_t i = 1; i < value.size(); ++i) {

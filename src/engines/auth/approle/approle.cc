@@ -24,11 +24,6 @@ namespace {
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 constexpr size_t kSaltBytes = 32;
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 std::string Trim(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return "";
@@ -108,7 +103,7 @@ Status ParseKeyValues(std::string_view input, std::map<std::string, std::string>
   while (start <= input.size()) {
     size_t comma = input.find(',', start);
     if (comma == std::string_view::npos) comma = input.size();
-    std::string pair = Lower(Trim(input.substr(start, comma - start)));
+    std::string pair = AsciiLower(Trim(input.substr(start, comma - start)));
     start = comma + 1;
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
@@ -294,7 +289,7 @@ StatusOr<std::string> RoleNameOf(const FieldData& fields) {
   if (name.size() > kMaxHmacInputLength) {
     return InvalidArgument("role_name is longer than maximum of " + std::to_string(kMaxHmacInputLength) + " bytes");
   }
-  return Lower(std::move(name));
+  return AsciiLower(std::move(name));
 }
 
 StatusOr<std::vector<std::string>> ParseCidrs(const std::vector<std::string>& blocks, const std::string& field,

@@ -295,7 +295,7 @@ StatusOr<Response> ConfigWrite(State& state, Request& req, const FieldData& f) {
   }
   c.bound_issuer = f.GetString("bound_issuer");
   c.algs = f.GetStringSlice("jwt_supported_algs");
-  c.default_role = Lower(f.GetString("default_role"));
+  c.default_role = AsciiLower(f.GetString("default_role"));
 
   int methods = (c.pubkeys.empty() ? 0 : 1) + (c.jwks_url.empty() ? 0 : 1) + (c.jwks_json.is_null() ? 0 : 1);
   if (methods != 1) {
@@ -358,7 +358,7 @@ std::vector<Field> RoleFields() {
 
 StatusOr<Response> RoleWrite(Request& req, const FieldData& f) {
   ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  std::string name = Lower(f.GetString("name"));
+  std::string name = AsciiLower(f.GetString("name"));
   RETURN_IF_ERROR(CheckRoleName(name));
   ASSIGN_OR_RETURN(auto existing, LoadRole(storage, name));
   Role role = existing.value_or(Role());
@@ -426,7 +426,7 @@ StatusOr<Response> Login(State& state, Request& req, const FieldData& f) {
   if (!stored_config) return InvalidArgument("could not load configuration");
   Config config = Config::FromJson(*stored_config);
 
-  std::string role_name = Lower(f.GetString("role"));
+  std::string role_name = AsciiLower(f.GetString("role"));
   if (role_name.empty()) role_name = config.default_role;
   if (role_name.empty()) return InvalidArgument("missing role");
   ASSIGN_OR_RETURN(auto role, LoadRole(storage, role_name));

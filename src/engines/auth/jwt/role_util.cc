@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/cidr.h"
+#include "base/encoding.h"
 
 namespace coffer::jwt {
 namespace {
@@ -27,11 +28,6 @@ StatusOr<std::optional<nlohmann::json>> GetJson(logical::Storage* storage, const
     return DataLoss(std::string(method) + ": stored entry \"" + key + "\" is not a JSON object");
   }
   return std::optional<nlohmann::json>(std::move(j));
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 Status CheckRoleName(const std::string& name) {

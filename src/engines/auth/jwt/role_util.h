@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/encoding.h"
 #include "base/status.h"
 #include "logical/framework.h"
 #include "logical/storage.h"
@@ -44,7 +45,6 @@ StatusOr<logical::Storage*> StorageOf(logical::Request& req, std::string_view me
 StatusOr<std::optional<nlohmann::json>> GetJson(logical::Storage* storage, const std::string& key,
                                                 std::string_view method);
 
-std::string Lower(std::string s);
 
 // Roles kept as JSON objects at `prefix` + lower-cased name, with the read, list, delete and
 // existence handlers both methods expose at role/ and role/{name}. Role needs
@@ -63,7 +63,7 @@ class RoleStore {
   logical::Handler Read() const {
     return [this](logical::Request& req, const logical::FieldData& f) -> StatusOr<logical::Response> {
       ASSIGN_OR_RETURN(auto* storage, StorageOf(req, method_));
-      ASSIGN_OR_RETURN(auto role, Load(storage, Lower(f.GetString("name"))));
+      ASSIGN_OR_RETURN(auto role, Load(storage, AsciiLower(f.GetString("name"))));
       if (!role) return NotFound();
       return logical::Response::WithData(role->ToJson());
     };
@@ -81,7 +81,7 @@ class RoleStore {
   logical::Handler Delete() const {
     return [this](logical::Request& req, const logical::FieldData& f) -> StatusOr<logical::Response> {
       ASSIGN_OR_RETURN(auto* storage, StorageOf(req, method_));
-      std::string name = Lower(f.GetString("name"));
+      std::string name = AsciiLower(f.GetString("name"));
       RETURN_IF_ERROR(CheckRoleName(name));
       RETURN_IF_ERROR(storage->Delete(prefix_ + name));
       return logical::Response();
@@ -91,7 +91,7 @@ class RoleStore {
   logical::ExistenceFunc Exists() const {
     return [this](logical::Request& req, const logical::FieldData& f) -> StatusOr<bool> {
       ASSIGN_OR_RETURN(auto* storage, StorageOf(req, method_));
-      ASSIGN_OR_RETURN(auto role, Load(storage, Lower(f.GetString("name"))));
+      ASSIGN_OR_RETURN(auto role, Load(storage, AsciiLower(f.GetString("name"))));
       return role.has_value();
     };
   }

@@ -95,7 +95,6 @@ StatusOr<logical::Storage*> StorageOf(Request& req) { return jwt::StorageOf(req,
 StatusOr<std::optional<json>> GetJson(logical::Storage* storage, const std::string& key) {
   return jwt::GetJson(storage, key, kMethod);
 }
-using jwt::Lower;
 const jwt::RoleStore<Role>& Roles() {
   static const jwt::RoleStore<Role> roles(kRolePrefix, kMethod);
   return roles;
@@ -209,7 +208,7 @@ Status CheckStarNotMixed(const std::vector<std::string>& values) {
 
 StatusOr<Response> RoleWrite(Request& req, const FieldData& f) {
   ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  std::string name = Lower(f.GetString("name"));
+  std::string name = AsciiLower(f.GetString("name"));
   RETURN_IF_ERROR(jwt::CheckRoleName(name));
   ASSIGN_OR_RETURN(auto existing, LoadRole(storage, name));
   Role role = existing.value_or(Role());
@@ -350,7 +349,7 @@ StatusOr<ReviewResult> Review(const State& state, const Config& config, const st
 
 StatusOr<Response> Login(const State& state, Request& req, const FieldData& f) {
   ASSIGN_OR_RETURN(auto* storage, StorageOf(req));
-  std::string role_name = Lower(f.GetString("role"));
+  std::string role_name = AsciiLower(f.GetString("role"));
   if (role_name.empty()) return InvalidArgument("missing role");
   std::string token = f.GetString("jwt");
   if (token.empty()) return InvalidArgument("missing jwt");
