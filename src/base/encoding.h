@@ -21,6 +21,11 @@ StatusOr<std::string> Base64Decode(std::string_view b64);
 // POSIX shell single quoting: 'value' with each ' written as '\''; safe for any bytes.
 std::string ShellQuote(std::string_view value);
 
+// `"text"` for an error message that echoes input: cut to max_bytes on a UTF-8 code point
+// boundary (then ending in `..."`), with quotes, backslashes and control characters escaped
+// (\xNN) so the message stays one readable line.
+std::string QuotedForMessage(std::string_view s, size_t max_bytes = 64);
+
 // A copy with ASCII letters lower-cased; other bytes unchanged.
 std::string AsciiLower(std::string_view s);
 

@@ -2,11 +2,12 @@
 
 #include <utility>
 
+#include "base/encoding.h"
+
 namespace coffer::policy {
 namespace {
 
 constexpr std::string_view kProblemPrefix = "failed to validate policy templating: ";
-constexpr size_t kMaxEchoLength = 64;
 
 // What one template refers to. kNever: valid, but it never resolves in ACL mode (groups, whole
 // maps and lists).
@@ -23,33 +24,6 @@ std::string_view Trim(std::string_view s) {
   size_t begin = s.find_first_not_of(kSpace);
   if (begin == std::string_view::npos) return {};
   return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
-}
-
-// `"text"` for an error message: cut, with quotes, backslashes and control characters escaped.
-std::string Echo(std::string_view s) {
-  bool cut = s.size() > kMaxEchoLength;
-  if (cut) {
-    size_t n = kMaxEchoLength;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    s = s.substr(0, n);
-  }
-  std::string out = "\"";
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7F) {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  out += cut ? "...\"" : "\"";
-  return out;
 }
 
 // `rest` after "metadata." / "custom_metadata.": a non-empty key (which may contain dots).
@@ -190,7 +164,7 @@ std::string Walk(std::string_view pattern, OnText on_text, OnTemplate on_templat
     }
     std::string_view inner = Trim(piece.substr(0, close));
     std::optional<Parameter> parameter = ParseParameter(inner);
-    if (!parameter) return std::string(kProblemPrefix) + "unknown template parameter " + Echo(inner);
+    if (!parameter) return std::string(kProblemPrefix) + "unknown template parameter " + QuotedForMessage(inner);
     if (!on_template(*parameter)) return "unresolved";
     on_text(piece.substr(close + 2));
     open = next;

@@ -26,36 +26,6 @@ constexpr NamedCapability kCapabilities[] = {
 };
 
 constexpr size_t kMaxNameLength = 128;
-constexpr size_t kMaxEchoLength = 64;
-
-// `"text"` for error messages: cut to kMaxEchoLength bytes on a code point boundary, with quotes,
-// backslashes and control characters escaped so the message stays one readable line.
-std::string Quoted(std::string_view s) {
-  bool cut = false;
-  if (s.size() > kMaxEchoLength) {
-    size_t n = kMaxEchoLength;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    s = s.substr(0, n);
-    cut = true;
-  }
-  std::string out = "\"";
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7F) {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  out += cut ? "...\"" : "\"";
-  return out;
-}
 
 // The 1-based line and column (in code points) of byte `offset` of `text`.
 hcl::Position PositionOfByte(std::string_view text, size_t offset) {
@@ -227,7 +197,7 @@ class Decoder {
 
  private:
   Status UnknownTopLevelKey(const hcl::Position& pos, std::string_view key) const {
-    return Error(pos, "unknown key " + Quoted(key) + " (a policy holds only path blocks)");
+    return Error(pos, "unknown key " + QuotedForMessage(key) + " (a policy holds only path blocks)");
   }
 
   // `path = { "<pattern>" = { ... } }` (HCL) or `"path": {"<pattern>": {...}}` (JSON), or a list
@@ -253,17 +223,17 @@ class Decoder {
       } else if (attr.value.kind == hcl::Value::Kind::kList) {
         for (const hcl::Value& item : attr.value.list) {
           if (item.kind != hcl::Value::Kind::kObject) {
-            return Error(item.pos, "path " + Quoted(attr.key) + ": rules must be an object");
+            return Error(item.pos, "path " + QuotedForMessage(attr.key) + ": rules must be an object");
           }
           RETURN_IF_ERROR(DecodePath(attr.key, attr.pos, item.object));
         }
       } else {
         return Error(attr.value.pos,
-                     "path " + Quoted(attr.key) + ": rules must be an object, found a " + attr.value.TypeName());
+                     "path " + QuotedForMessage(attr.key) + ": rules must be an object, found a " + attr.value.TypeName());
       }
     }
     for (const hcl::Block& block : body.blocks) {
-      if (!block.labels.empty()) return Error(block.pos, "path " + Quoted(block.type) + ": unexpected label");
+      if (!block.labels.empty()) return Error(block.pos, "path " + QuotedForMessage(block.type) + ": unexpected label");
       RETURN_IF_ERROR(DecodePath(block.type, block.pos, block.body));
     }
     return OkStatus();
@@ -276,7 +246,7 @@ class Decoder {
     // Paths in Vault start after the '/' of the API path.
     if (!written.empty() && written.front() == '/') written.remove_prefix(1);
     rules.pattern = std::string(written);
-    const std::string where = "path " + Quoted(rules.pattern) + ": ";
+    const std::string where = "path " + QuotedForMessage(rules.pattern) + ": ";
     std::string problem = PatternProblem(rules.pattern, &rules.templated);
     if (!problem.empty()) return Error(pos, where + problem);
 
@@ -308,7 +278,7 @@ class Decoder {
       } else if (key == "mfa_methods" || key == "control_group") {
         return Error(attr.pos, where + key + " is a Vault Enterprise feature that Coffer does not support");
       } else {
-        return Error(attr.pos, where + "unknown key " + Quoted(key));
+        return Error(attr.pos, where + "unknown key " + QuotedForMessage(key));
       }
     }
     for (const hcl::Block& block : body.blocks) {
@@ -317,7 +287,7 @@ class Decoder {
       } else if (block.type == "control_group") {
         return Error(block.pos, where + "control_group is a Vault Enterprise feature that Coffer does not support");
       } else {
-        return Error(block.pos, where + "unknown key " + Quoted(block.type));
+        return Error(block.pos, where + "unknown key " + QuotedForMessage(block.type));
       }
     }
 
@@ -371,7 +341,7 @@ class Decoder {
     if (p == "read") return uint32_t{kRead | kList};
     if (p == "write") return uint32_t{kCreate | kRead | kUpdate | kDelete | kList};
     if (p == "sudo") return uint32_t{kCreate | kRead | kUpdate | kDelete | kList | kSudo};
-    return Error(value.pos, where + "invalid policy " + Quoted(p) + " (expected deny, read, write or sudo)");
+    return Error(value.pos, where + "invalid policy " + QuotedForMessage(p) + " (expected deny, read, write or sudo)");
   }
 
   StatusOr<uint32_t> CapabilityList(const std::string& where, const hcl::Value& value) const {
@@ -389,7 +359,7 @@ class Decoder {
         return Error(item->pos, where + "capabilities must be a list of strings, found a " + item->TypeName());
       }
       uint32_t bit = CapabilityFromName(item->string_value);
-      if (bit == 0) return Error(item->pos, where + "invalid capability " + Quoted(item->string_value));
+      if (bit == 0) return Error(item->pos, where + "invalid capability " + QuotedForMessage(item->string_value));
       bits |= bit;
     }
     return bits;
@@ -399,20 +369,20 @@ class Decoder {
                           std::map<std::string, std::vector<json>>* out) const {
     if (!object.blocks.empty()) {
       const hcl::Block& block = object.blocks.front();
-      return Error(block.pos, where + "the value of " + Quoted(block.type) + " must be a list");
+      return Error(block.pos, where + "the value of " + QuotedForMessage(block.type) + " must be a list");
     }
     for (const hcl::Attribute& attr : object.attributes) {
       const std::string& key = attr.key;
       if (key.starts_with("/")) {
-        return Error(attr.pos, where + "parameter key " + Quoted(key) +
+        return Error(attr.pos, where + "parameter key " + QuotedForMessage(key) +
                                    ": nested parameter paths are not supported; name a top-level parameter");
       }
       if (key.find('*') != std::string::npos && key != "*") {
-        return Error(attr.pos, where + "parameter key " + Quoted(key) + " cannot contain non-tail wildcards");
+        return Error(attr.pos, where + "parameter key " + QuotedForMessage(key) + " cannot contain non-tail wildcards");
       }
       if (attr.value.kind != hcl::Value::Kind::kList) {
         return Error(attr.value.pos,
-                     where + "the value of " + Quoted(key) + " must be a list, found a " + attr.value.TypeName());
+                     where + "the value of " + QuotedForMessage(key) + " must be a list, found a " + attr.value.TypeName());
       }
       std::vector<json> values;
       values.reserve(attr.value.list.size());
@@ -437,7 +407,7 @@ class Decoder {
         return Error(item->pos, where + "required_parameters must be a list of strings, found a " + item->TypeName());
       }
       if (item->string_value.find('*') != std::string::npos) {
-        return Error(item->pos, where + "required_parameters: parameter key " + Quoted(item->string_value) +
+        return Error(item->pos, where + "required_parameters: parameter key " + QuotedForMessage(item->string_value) +
                                     ": wildcard is not permitted here");
       }
       std::string lowered = AsciiLower(item->string_value);
@@ -461,7 +431,7 @@ class Decoder {
       case hcl::Value::Kind::kString: {
         auto parsed = ParseDurationSeconds(value.string_value);
         if (!parsed.ok()) {
-          return Error(value.pos, where + "invalid duration " + Quoted(value.string_value) +
+          return Error(value.pos, where + "invalid duration " + QuotedForMessage(value.string_value) +
                                       " (use a number of seconds or a duration such as \"30s\", \"1h\")");
         }
         seconds = *parsed;
@@ -507,12 +477,12 @@ StatusOr<std::string> NormalizePolicyName(std::string_view name) {
   std::string lowered = AsciiLower(name);
   if (lowered.empty()) return InvalidArgument("invalid policy name \"\": a policy name cannot be empty");
   if (lowered.size() > kMaxNameLength) {
-    return InvalidArgument("invalid policy name " + Quoted(lowered) + ": longer than " +
+    return InvalidArgument("invalid policy name " + QuotedForMessage(lowered) + ": longer than " +
                            std::to_string(kMaxNameLength) + " characters");
   }
   for (char c : lowered) {
     if (!IsNameChar(c)) {
-      return InvalidArgument("invalid policy name " + Quoted(lowered) +
+      return InvalidArgument("invalid policy name " + QuotedForMessage(lowered) +
                              ": use letters, digits and - _ . @ + = : , only");
     }
   }
